@@ -1,0 +1,77 @@
+import DispatchPosix
+import DispatchWire
+
+/// What an identified worker sends.
+extension Supervisor {
+    func received(_ message: WireMessage, from session: SupervisedSession) {
+        guard let worker = session.worker, let link = worker.link else { return }
+        worker.heartbeat?.heardFrom(now: .now)
+        switch message {
+        case .output(let seq, let bytes):
+            guard accept(seq, from: worker, session) else { return }
+            emit(session, .output(String(decoding: bytes, as: UTF8.self)))
+        case .event(let seq, let channel, let payload):
+            guard accept(seq, from: worker, session) else { return }
+            emit(session, .worker(channel: channel, payload: payload))
+        case .exit(let seq, let status):
+            guard accept(seq, from: worker, session) else { return }
+            worker.reportedEnd = true
+            emit(session, .exit(status))
+            let how = switch status {
+            case .exited(let code): "program exited with status \(code)"
+            case .signaled(let signal): "program killed by signal \(signal)"
+            }
+            settle(session, as: .stopped, detail: how)
+        case .fatal(let reason):
+            worker.reportedEnd = true
+            Log.error("session cannot run", [("session", session.id), ("reason", reason)])
+            settle(session, as: .error, detail: reason)
+            link.close()
+        case .ping(let nonce):
+            link.send(.pong(nonce: nonce))
+        case .pong(let nonce):
+            worker.heartbeat?.pong(nonce: nonce, now: .now)
+        case .close(let reason):
+            Log.info("worker is closing", [("session", session.id), ("reason", reason)])
+        case .hello, .welcome, .input, .resize, .ack:
+            violation(session, worker, "sent \(message.name), which only a gateway sends")
+        }
+    }
+
+    /// Sequence numbers must continue without a gap; a replay of what we already hold is skipped.
+    private func accept(_ seq: UInt64, from worker: WorkerProcess, _ session: SupervisedSession) -> Bool {
+        if seq <= worker.lastReceived { return false }
+        guard seq == worker.lastReceived + 1 else {
+            violation(session, worker, "skipped from seq \(worker.lastReceived) to \(seq)")
+            return false
+        }
+        worker.lastReceived = seq
+        return true
+    }
+
+    private func violation(_ session: SupervisedSession, _ worker: WorkerProcess, _ what: String) {
+        Log.error("worker protocol violation; killing it", [("session", session.id), ("what", what)])
+        worker.link?.close()
+        worker.kill()
+    }
+}
+
+extension WireMessage {
+    /// For logs: the kind of message, never its contents.
+    var name: String {
+        switch self {
+        case .hello: "hello"
+        case .welcome: "welcome"
+        case .input: "input"
+        case .resize: "resize"
+        case .output: "output"
+        case .event: "event"
+        case .exit: "exit"
+        case .fatal: "fatal"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .ack: "ack"
+        case .close: "close"
+        }
+    }
+}

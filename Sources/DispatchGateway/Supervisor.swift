@@ -1,0 +1,191 @@
+import DispatchPosix
+import DispatchTransport
+import DispatchWire
+import Glibc
+
+/// Runs each session in a dispatch-worker process, relays its input and output, and keeps it alive:
+/// a worker that dies is restarted with backoff, a program that ends stops its session. Workers
+/// connect to the supervisor's socket in a private runtime folder (so a restarted gateway can be
+/// found again) and prove who they are with the secret they were given at spawn.
+///
+/// Loop-confined: call it on its loop's thread (`loop.execute` from elsewhere). That is the
+/// invariant behind `@unchecked Sendable`.
+public final class Supervisor: @unchecked Sendable {
+    public struct Settings: Sendable {
+        /// A folder only this user can enter; the worker socket lives in it.
+        public var runtimeDirectory: String
+        public var workerExecutable: String
+        public var maxSessions = 200
+        /// Output bytes a worker may send ahead of acknowledgements.
+        public var window: UInt32 = 256 * 1024
+        public var heartbeatInterval: Duration = .seconds(5)
+        public var heartbeatMisses = 3
+        public var helloTimeout: Duration = .seconds(5)
+        public var restart = RestartPolicy.Settings()
+        /// How long a shutdown waits for programs to end after hanging them up, before killing.
+        public var shutdownGrace: Duration = .seconds(3)
+
+        public init(runtimeDirectory: String, workerExecutable: String) {
+            self.runtimeDirectory = runtimeDirectory
+            self.workerExecutable = workerExecutable
+        }
+
+        public var socketPath: String { runtimeDirectory + "/workers.sock" }
+    }
+
+    let settings: Settings
+    let loop: EventLoop
+    var sessions: [String: SupervisedSession] = [:]
+    var order: [String] = []
+    var unidentified: [ObjectIdentifier: FramedConnection] = [:]
+    var shutdownCompletion: (() -> Void)?
+    let listener: FileDescriptor
+    private var listenerRegistration: EventLoop.Registration?
+
+    /// Every event of every session, in order per session.
+    public var onEvent: (String, SessionEvent) -> Void = { _, _ in }
+    /// A session's status, restarts or worker changed.
+    public var onSessionChanged: (SessionInfo) -> Void = { _ in }
+
+    public init(settings: Settings, loop: EventLoop) throws(SystemError) {
+        self.settings = settings
+        self.loop = loop
+        try Self.makePrivateDirectory(settings.runtimeDirectory)
+        listener = try UnixSocket.listen(at: settings.socketPath)
+        listenerRegistration = try loop.register(listener.raw, for: .readable) { [unowned self] _ in acceptWorkers() }
+    }
+
+    deinit {
+        if let listenerRegistration { loop.deregister(listenerRegistration, fd: listener.raw) }
+        unlink(settings.socketPath)
+    }
+
+    // MARK: the API the front calls
+
+    public var isShuttingDown: Bool { shutdownCompletion != nil }
+
+    public func list() -> [SessionInfo] {
+        order.compactMap { sessions[$0]?.info }
+    }
+
+    public func info(_ id: String) -> SessionInfo? {
+        sessions[id]?.info
+    }
+
+    public func create(_ spec: SessionSpec) throws(SupervisorError) -> SessionInfo {
+        guard !isShuttingDown else { throw .shuttingDown }
+        guard sessions.count < settings.maxSessions else { throw .tooManySessions(limit: settings.maxSessions) }
+        try TerminalSize.validate(cols: Int(spec.cols), rows: Int(spec.rows))
+        let session = SupervisedSession(id: Secrets.sessionID(), spec: spec, restart: settings.restart)
+        do {
+            try spawnWorker(for: session)
+        } catch {
+            throw .spawnFailed(error.description)
+        }
+        sessions[session.id] = session
+        order.append(session.id)
+        onSessionChanged(session.info)
+        return session.info
+    }
+
+    public func input(_ id: String, _ bytes: [UInt8]) throws(SupervisorError) {
+        try connectedWorker(id).link?.send(.input(bytes))
+    }
+
+    public func resize(_ id: String, cols: Int, rows: Int) throws(SupervisorError) {
+        try TerminalSize.validate(cols: cols, rows: rows)
+        let session = try existing(id)
+        session.cols = UInt16(cols)
+        session.rows = UInt16(rows)
+        try connectedWorker(id).link?.send(.resize(cols: UInt16(cols), rows: UInt16(rows)))
+    }
+
+    /// Ends the session: the program is hung up, the session becomes `stopped` when it is gone.
+    public func close(_ id: String) throws(SupervisorError) {
+        let session = try existing(id)
+        session.closing = true
+        if let timer = session.restartTimer {
+            loop.cancel(timer)
+            session.restartTimer = nil
+        }
+        guard let worker = session.worker else {
+            return settle(session, as: .stopped, detail: session.detail ?? "closed")
+        }
+        if let link = worker.link {
+            link.send(.close(reason: "closed by user"))
+        } else {
+            worker.kill()
+        }
+    }
+
+    /// While paused, the worker is not credited: its program blocks once the window is full.
+    public func setPaused(_ id: String, _ paused: Bool) throws(SupervisorError) {
+        let session = try existing(id)
+        session.paused = paused
+        if !paused { acknowledge(session) }
+    }
+
+    /// Hangs up every session, kills what is left after the grace period, and calls `completion`
+    /// once every worker has been reaped.
+    public func shutdown(completion: @escaping () -> Void) {
+        guard !isShuttingDown else { return }
+        shutdownCompletion = completion
+        for session in sessions.values {
+            try? close(session.id)
+        }
+        loop.schedule(after: settings.shutdownGrace) { [weak self] in
+            for session in self?.sessions.values.compactMap(\.worker) ?? [] {
+                Log.warn("worker did not end in time; killing it", [("pid", "\(session.pid)")])
+                session.kill()
+            }
+        }
+        finishShutdownIfDone()
+    }
+
+    /// For a gateway that is a subreaper or PID 1: reaps every ended child, orphans included, and
+    /// hands workers' statuses to their sessions.
+    public func reapChildren() {
+        for (pid, status) in Processes.reapAny() {
+            if let worker = sessions.values.lazy.compactMap(\.worker).first(where: { $0.pid == pid }) {
+                worker.reaped(status)
+            } else {
+                Log.debug("reaped an orphan", [("pid", "\(pid)"), ("status", "\(status)")])
+            }
+        }
+    }
+
+    // MARK: helpers shared by the extensions
+
+    func existing(_ id: String) throws(SupervisorError) -> SupervisedSession {
+        guard let session = sessions[id] else { throw .unknownSession(id) }
+        return session
+    }
+
+    private func connectedWorker(_ id: String) throws(SupervisorError) -> WorkerProcess {
+        let session = try existing(id)
+        guard session.status == .running, !session.closing, let worker = session.worker, worker.link != nil else {
+            throw .notRunning(id)
+        }
+        return worker
+    }
+
+    func emit(_ session: SupervisedSession, _ body: SessionEvent.Body) {
+        onEvent(session.id, session.nextEvent(body))
+    }
+
+    func finishShutdownIfDone() {
+        guard let completion = shutdownCompletion, sessions.values.allSatisfy({ $0.worker == nil }) else { return }
+        shutdownCompletion = {}
+        completion()
+    }
+
+    private static func makePrivateDirectory(_ path: String) throws(SystemError) {
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir \(path)") }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw SystemError("stat \(path)") }
+        guard info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid() else {
+            throw SystemError("runtime folder \(path) is not a folder owned by this user", code: EPERM)
+        }
+        if info.st_mode & 0o077 != 0, chmod(path, 0o700) != 0 { throw SystemError("chmod \(path)") }
+    }
+}

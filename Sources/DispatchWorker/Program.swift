@@ -1,0 +1,115 @@
+import DispatchPosix
+import Glibc
+
+/// The session's program on its pty: started, fed, resized, hung up, and its exit watched.
+/// Loop-confined; the worker decides when output may be read, the program only knows how.
+final class Program {
+    let pid: pid_t
+    let master: FileDescriptor
+    private let loop: EventLoop
+    private let exitNotifier: FileDescriptor
+    private var exitRegistration: EventLoop.Registration?
+    private var masterRegistration: EventLoop.Registration?
+    private var masterInterest: IOEvents = []
+    private var killTimer: EventLoop.Timer?
+    private var pendingInput: [UInt8] = []
+    private(set) var exit: ChildExit?
+
+    /// Called when output can be read, while `wantsOutput` is on.
+    var onOutputReady: () -> Void = {}
+    var wantsOutput = false {
+        didSet { updateInterest() }
+    }
+
+    /// Input beyond this, while the program is not reading, is dropped rather than held without bound.
+    static let maxPendingInput = 1 << 20
+
+    init(command: Command, cols: UInt16, rows: UInt16, loop: EventLoop, onExit: @escaping () -> Void) throws(SystemError) {
+        let child = try Spawn.onPty(command, cols: cols, rows: rows)
+        pid = child.pid
+        master = child.master
+        self.loop = loop
+        exitNotifier = try Processes.exitNotifier(for: child.pid)
+        exitRegistration = try loop.register(exitNotifier.raw, for: .readable) { [unowned self] _ in
+            guard let status = Processes.reap(pid) else { return }
+            exit = status
+            stopWatchingExit()
+            onExit()
+        }
+    }
+
+    deinit {
+        stopWatchingExit()
+        if let masterRegistration { loop.deregister(masterRegistration, fd: master.raw) }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        guard exit == nil else { return }
+        if pendingInput.count + bytes.count > Self.maxPendingInput {
+            Log.warn("input dropped: the program is not reading", [("bytes", "\(bytes.count)")])
+            return
+        }
+        pendingInput += bytes
+        flushInput()
+    }
+
+    func resize(cols: UInt16, rows: UInt16) {
+        try? Terminal.resize(master, cols: cols, rows: rows)
+    }
+
+    /// Hangs up like a closed terminal (SIGHUP to the session and its foreground job), then kills
+    /// what is left after `grace`.
+    func hangUp(grace: Duration) {
+        guard exit == nil, killTimer == nil else { return }
+        let groups = [pid] + (Terminal.foregroundGroup(of: master).map { [$0] } ?? [])
+        for group in groups {
+            Processes.signalGroup(group, SIGHUP)
+            Processes.signalGroup(group, SIGCONT)
+        }
+        killTimer = loop.schedule(after: grace) { [weak self] in
+            for group in groups { Processes.signalGroup(group, SIGKILL) }
+            self?.killTimer = nil
+        }
+    }
+
+    private func flushInput() {
+        while !pendingInput.isEmpty {
+            guard let written = try? pendingInput.withUnsafeBytes({ bytes throws(SystemError) in try master.write(bytes) }) else {
+                pendingInput.removeAll()  // the terminal is gone; nobody will read it
+                break
+            }
+            if written == 0 { break }
+            pendingInput.removeFirst(written)
+        }
+        updateInterest()
+    }
+
+    /// One registration for both directions. With nothing wanted the master leaves epoll altogether:
+    /// a hung-up master reports EPOLLHUP even with no events asked for, which would spin the loop.
+    private func updateInterest() {
+        var wanted: IOEvents = []
+        if wantsOutput { wanted.insert(.readable) }
+        if !pendingInput.isEmpty { wanted.insert(.writable) }
+        guard wanted != masterInterest else { return }
+        masterInterest = wanted
+        if wanted.isEmpty {
+            if let masterRegistration { loop.deregister(masterRegistration, fd: master.raw) }
+            masterRegistration = nil
+        } else if let masterRegistration {
+            loop.update(masterRegistration, fd: master.raw, interest: wanted)
+        } else {
+            masterRegistration = try? loop.register(master.raw, for: wanted) { [unowned self] events in
+                let hungUp = !events.isDisjoint(with: [.hangup, .error])
+                if events.contains(.writable) || (hungUp && !wantsOutput) { flushInput() }
+                if wantsOutput, !events.isDisjoint(with: [.readable, .hangup, .error]) { onOutputReady() }
+            }
+        }
+    }
+
+    private func stopWatchingExit() {
+        if let exitRegistration { loop.deregister(exitRegistration, fd: exitNotifier.raw) }
+        exitRegistration = nil
+        if let killTimer { loop.cancel(killTimer) }
+        killTimer = nil
+    }
+}

@@ -1,0 +1,221 @@
+import DispatchPosix
+import DispatchTransport
+import DispatchWire
+import Glibc
+
+/// One session: its program on a pty, relayed to the gateway over the runtime socket.
+///
+/// Output is read only while the gateway has acknowledged enough of what was sent (the window), so
+/// a slow consumer blocks the program instead of growing memory. When the program has ended and its
+/// output is drained, the worker reports the exit, waits for the acknowledgement, and ends.
+/// Loop-confined.
+public final class Worker {
+    public struct Settings: Sendable {
+        public var hangUpGrace: Duration = .seconds(2)
+        /// After the program exits, output still arriving (from jobs it left behind) is read until the pty is quiet this long.
+        public var drainQuiet: Duration = .milliseconds(50)
+        public init() {}
+    }
+
+    private let options: WorkerOptions
+    private let secret: [UInt8]
+    private let settings: Settings
+    private let loop: EventLoop
+    private var program: Program?
+    private var link: FramedConnection?
+    private var welcomed = false
+    private var retained = RetainedOutput(window: 256 * 1024)
+    private var carry: [UInt8] = []
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var outputEnded = false
+    private var exitReported = false
+    private var drainTimer: EventLoop.Timer?
+    public private(set) var exitCode: Int32 = 0
+
+    public init(options: WorkerOptions, secret: [UInt8], settings: Settings = .init(), loop: EventLoop) {
+        self.options = options
+        self.secret = secret
+        self.settings = settings
+        self.loop = loop
+    }
+
+    /// Starts the program and connects; a program that cannot start is reported to the gateway as fatal.
+    public func start(environment: [String]) throws(SystemError) {
+        let socket = try UnixSocket.connect(to: options.socketPath)
+        let link = FramedConnection(socket: socket, loop: loop)
+        link.onMessage = { [unowned self] in handle($0) }
+        link.onReadBatchEnd = { [unowned self] in updateReading() }
+        link.onEnd = { [unowned self] ending in
+            Log.warn("gateway connection ended", [("session", options.sessionId), ("reason", "\(ending)")])
+            gatewayLost()
+        }
+        try link.start()
+        self.link = link
+
+        do {
+            let program = try Program(command: try resolveCommand(environment: environment), cols: options.cols,
+                                      rows: options.rows, loop: loop) { [unowned self] in programExited() }
+            program.onOutputReady = { [unowned self] in readOutput() }
+            self.program = program
+            link.send(.hello(Hello(sessionId: options.sessionId, secret: secret, programPid: program.pid, lastSeq: 0)))
+        } catch {
+            link.send(.hello(Hello(sessionId: options.sessionId, secret: secret, programPid: 0, lastSeq: 0)))
+            link.send(.fatal(message: error.description))
+            Log.error("cannot start the session's program", [("session", options.sessionId), ("error", error.description)])
+            finish(code: 3)
+        }
+    }
+
+    /// SIGTERM or SIGHUP from outside: end the program the way a closed terminal would.
+    public func terminate() {
+        guard let program else { return finish(code: 0) }
+        program.hangUp(grace: settings.hangUpGrace)
+    }
+
+    // MARK: gateway messages
+
+    private func handle(_ message: WireMessage) {
+        switch message {
+        case .welcome(let welcome):
+            guard !welcomed else { return protocolViolation("a second welcome") }
+            welcomed = true
+            retained.window = Int(welcome.window)
+            retained.acknowledge(through: welcome.resumeAfter)
+            for message in retained.messages(after: welcome.resumeAfter) { link?.send(message) }
+        case .input(let bytes):
+            program?.write(bytes)
+        case .resize(let cols, let rows):
+            guard cols > 0, rows > 0 else { return }
+            program?.resize(cols: cols, rows: rows)
+        case .ack(let seq):
+            retained.acknowledge(through: seq)
+            if exitReported, retained.isEmpty { finish(code: 0) }
+        case .ping(let nonce):
+            link?.send(.pong(nonce: nonce))
+        case .pong:
+            break
+        case .close(let reason):
+            Log.info("gateway closed the session", [("session", options.sessionId), ("reason", reason)])
+            terminate()
+        case .hello, .output, .event, .exit, .fatal:
+            protocolViolation("a worker-only message")
+        }
+    }
+
+    private func protocolViolation(_ what: String) {
+        Log.error("gateway protocol violation", [("session", options.sessionId), ("what", what)])
+        link?.close()
+        gatewayLost()
+    }
+
+    private func gatewayLost() {
+        welcomed = false
+        terminate()
+    }
+
+    // MARK: output
+
+    /// Reads output while the window allows; stops reading (so the program blocks) when it is full.
+    private func updateReading() {
+        let open = welcomed && !outputEnded && retained.hasRoom
+        program?.wantsOutput = open
+        if open, program?.exit != nil { readOutput() }
+    }
+
+    private func readOutput() {
+        guard let program, !outputEnded else { return }
+        var filled = 0
+        var ended = false
+        // Coalesce the pty's 4 KB reads into one frame, stopping when it has nothing more for now.
+        while filled < readBuffer.count - carry.count {
+            let got: Int?
+            do {
+                got = try readBuffer.withUnsafeMutableBytes { buffer throws(SystemError) in
+                    try program.master.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(buffer.count - carry.count)]))
+                }
+            } catch {
+                got = 0
+            }
+            guard let got else { break }
+            if got == 0 { ended = true; break }
+            filled += got
+        }
+        emit(readBuffer[0..<filled], final: ended)
+        if ended {
+            outputEnded = true
+            program.wantsOutput = false
+        }
+        updateReading()
+        if program.exit != nil { scheduleDrainCheck() }
+    }
+
+    private func emit(_ bytes: ArraySlice<UInt8>, final: Bool) {
+        var chunk = carry
+        chunk.append(contentsOf: bytes)
+        let cut = final ? chunk.count : chunk.withUnsafeBytes { UTF8Boundary.completePrefixLength(of: $0) }
+        carry = Array(chunk[cut...])
+        guard cut > 0 else { return }
+        let output = Array(chunk[..<cut])
+        send(retained.append({ .output(seq: $0, bytes: output) }, size: output.count))
+    }
+
+    private func send(_ message: WireMessage) {
+        if welcomed { link?.send(message) }
+    }
+
+    // MARK: ending
+
+    private func programExited() {
+        updateReading()
+        readOutput()
+        scheduleDrainCheck()
+    }
+
+    /// The program is gone; once its output is all read (end of file, or quiet for a moment when
+    /// jobs it left behind still hold the terminal), report the exit.
+    private func scheduleDrainCheck() {
+        if let drainTimer { loop.cancel(drainTimer) }
+        drainTimer = loop.schedule(after: settings.drainQuiet) { [weak self] in
+            guard let self else { return }
+            drainTimer = nil
+            if outputEnded || retained.hasRoom { reportExit() }
+        }
+    }
+
+    private func reportExit() {
+        guard !exitReported, let exit = program?.exit else { return }
+        emit([], final: true)
+        exitReported = true
+        let status: ProgramExit = switch exit {
+        case .exited(let code): .exited(code: code)
+        case .signaled(let signal): .signaled(signal: signal)
+        }
+        send(retained.append({ .exit(seq: $0, status) }, size: 1))
+        Log.info("program ended", [("session", options.sessionId), ("exit", "\(status)")])
+        if !welcomed { finish(code: 1) }
+    }
+
+    private func finish(code: Int32) {
+        exitCode = code
+        // Let queued frames (the fatal message, the last acks) reach the gateway before the socket closes.
+        loop.schedule(after: .milliseconds(link?.pendingOutboundBytes == 0 ? 0 : 100)) { [weak self] in
+            self?.link?.close()
+            self?.loop.stop()
+        }
+    }
+
+    private func resolveCommand(environment: [String]) throws(SystemError) -> Command {
+        var directoryInfo = stat()
+        guard stat(options.directory, &directoryInfo) == 0, directoryInfo.st_mode & S_IFMT == S_IFDIR else {
+            throw SystemError("workspace folder \(options.directory)", code: ENOENT)
+        }
+        var arguments = options.command
+        if arguments.isEmpty {
+            let shell = environment.first { $0.hasPrefix("SHELL=") }.map { String($0.dropFirst(6)) } ?? ""
+            arguments = [shell.isEmpty ? "/bin/bash" : shell, "-l"]
+        }
+        let programEnvironment = environment.filter { !$0.hasPrefix("TERM=") } + ["TERM=xterm-256color"]
+        return Command(executable: arguments[0], arguments: Array(arguments.dropFirst()),
+                       environment: programEnvironment, directory: options.directory)
+    }
+}

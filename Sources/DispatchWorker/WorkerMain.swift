@@ -1,0 +1,64 @@
+import DispatchPosix
+import Glibc
+
+/// The whole life of a `dispatch-worker` process; `main.swift` only calls this.
+public enum WorkerMain {
+    public static let version = "0.1.0"
+
+    public static func run(arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(WorkerOptions.usage)
+            return 0
+        }
+        if arguments.contains("--version") {
+            print("dispatch-worker \(version)")
+            return 0
+        }
+        let options: WorkerOptions
+        do {
+            options = try WorkerOptions.parse(arguments)
+        } catch {
+            Log.error("dispatch-worker: \(error)")
+            print(WorkerOptions.usage)
+            return 2
+        }
+        guard let secret = readSecret() else {
+            Log.error("dispatch-worker: no secret on stdin; workers are started by dispatch-gateway")
+            return 2
+        }
+        do {
+            Signals.ignore(SIGPIPE)
+            let signals = try Signals.descriptor(for: [SIGTERM, SIGINT, SIGHUP])
+            let loop = try EventLoop()
+            let worker = Worker(options: options, secret: secret, loop: loop)
+            let registration = try loop.register(signals.raw, for: .readable) { _ in
+                while let signal = Signals.next(on: signals) {
+                    Log.info("signal received, ending the program", [("signal", "\(signal)")])
+                    worker.terminate()
+                }
+            }
+            try worker.start(environment: ProcessEnvironment.current())
+            loop.run()
+            loop.deregister(registration, fd: signals.raw)
+            return worker.exitCode
+        } catch {
+            Log.error("dispatch-worker: \(error)", [("session", options.sessionId)])
+            return 1
+        }
+    }
+
+    /// The secret is hex on stdin, which is then pointed at /dev/null: the program never sees it.
+    private static func readSecret() -> [UInt8]? {
+        var text: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while text.count < 1024 {
+            let n = read(0, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            text += buffer[0..<n]
+        }
+        let devNull = open("/dev/null", O_RDONLY)
+        if devNull >= 0 { dup2(devNull, 0); close(devNull) }
+        return Hex.decode(text.filter { $0 > 0x20 })
+    }
+}

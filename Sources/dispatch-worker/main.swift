@@ -1,0 +1,4 @@
+import DispatchWorker
+import Glibc
+
+exit(WorkerMain.run(arguments: Array(CommandLine.arguments.dropFirst())))
