@@ -30,6 +30,6 @@ let package = Package(
         .executableTarget(name: "dispatch-bench", dependencies: ["DispatchGateway"], swiftSettings: strict),
         .testTarget(name: "DispatchWireTests", dependencies: ["DispatchWire"], swiftSettings: strict),
         .testTarget(name: "DispatchWorkerTests", dependencies: ["DispatchWorker", "dispatch-worker"], swiftSettings: strict),
-        .testTarget(name: "DispatchGatewayTests", dependencies: ["DispatchGateway", "dispatch-worker"], swiftSettings: strict),
+        .testTarget(name: "DispatchGatewayTests", dependencies: ["DispatchGateway", "dispatch-worker"], exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

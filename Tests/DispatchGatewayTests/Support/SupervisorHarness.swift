@@ -20,9 +20,11 @@ final class SupervisorHarness: @unchecked Sendable {
 
     static var workerBinary: String { builtProducts + "/dispatch-worker" }
 
-    /// Environment for test sessions: the allow-list applied to ours, plus a fake secret that must never arrive.
+    /// Environment for test sessions: the allow-list applied to ours plus a fake secret that must never
+    /// arrive, and where the real worker is, for the rogue worker fixture that stands in for it.
     static var environment: [String] {
         WorkerEnvironment.build(from: ProcessInfo.processInfo.environment.map { "\($0)=\($1)" } + ["TERMINAL_KEY=do-not-leak-this"])
+            + ["DISPATCH_REAL_WORKER=\(workerBinary)"]
     }
 
     init(configure: (inout Supervisor.Settings) -> Void = { _ in }) throws {
@@ -44,7 +46,9 @@ final class SupervisorHarness: @unchecked Sendable {
     }
 
     /// Runs `body` on the loop thread and waits for its result.
+    /// After `shutdown` the loop thread is gone, so the body runs right here.
     func onLoop<T: Sendable>(_ body: @escaping @Sendable (Supervisor) throws -> T) throws -> T {
+        if lock.withLock({ stopped }) { return try body(supervisor) }
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let supervisor = self.supervisor
@@ -104,8 +108,7 @@ final class SupervisorHarness: @unchecked Sendable {
 
     /// Ends every session and the loop; idempotent.
     func shutdown() {
-        let alreadyStopped = lock.withLock { defer { stopped = true }; return stopped }
-        guard !alreadyStopped else { return }
+        guard lock.withLock({ !stopped }) else { return }
         let done = DispatchSemaphore(value: 0)
         let loop = self.loop
         let supervisor = self.supervisor
@@ -119,6 +122,7 @@ final class SupervisorHarness: @unchecked Sendable {
             XCTFail("supervisor shutdown did not finish")
         }
         while thread.isExecuting { Thread.sleep(forTimeInterval: 0.005) }
+        lock.withLock { stopped = true }
     }
 }
 
