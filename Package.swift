@@ -5,9 +5,10 @@ import PackageDescription
 //   CDispatchSys       C: syscalls Swift cannot express (epoll, pidfd, posix_spawn extras, ptys)
 //   DispatchPosix      fds, the epoll loop, sockets, pty spawn, reaping; Glibc only  (uses CDispatchSys)
 //   DispatchWire       the gateway<->worker frame codec; pure, stdlib only, no I/O
+//   DispatchHTTP       HTTP/1.1 parsing, WebSocket framing, SHA-1/SHA-256/Base64; pure, stdlib only, no I/O
 //   DispatchTransport  a framed non-blocking connection on the loop  (Wire + Posix)
 //   DispatchWorker     one session's program and its link to the gateway  (Transport)
-//   DispatchGateway    the supervisor; the HTTP front comes later  (Transport)
+//   DispatchGateway    the supervisor, auth, and the HTTP/WebSocket front  (Transport + HTTP)
 //   dispatch-worker, dispatch-gateway: thin main.swift files; dispatch-bench: the benchmarks
 // The worker side never imports Foundation: every idle worker's footprint counts.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
@@ -24,11 +25,13 @@ let package = Package(
         .target(name: "DispatchPosix", dependencies: ["CDispatchSys"], swiftSettings: strict),
         .target(name: "DispatchTransport", dependencies: ["DispatchWire", "DispatchPosix"], swiftSettings: strict),
         .target(name: "DispatchWorker", dependencies: ["DispatchTransport"], swiftSettings: strict),
-        .target(name: "DispatchGateway", dependencies: ["DispatchTransport"], swiftSettings: strict),
+        .target(name: "DispatchHTTP", swiftSettings: strict),
+        .target(name: "DispatchGateway", dependencies: ["DispatchTransport", "DispatchHTTP"], swiftSettings: strict),
         .executableTarget(name: "dispatch-worker", dependencies: ["DispatchWorker"], swiftSettings: strict),
         .executableTarget(name: "dispatch-gateway", dependencies: ["DispatchGateway"], swiftSettings: strict),
         .executableTarget(name: "dispatch-bench", dependencies: ["DispatchGateway"], swiftSettings: strict),
         .testTarget(name: "DispatchWireTests", dependencies: ["DispatchWire"], swiftSettings: strict),
+        .testTarget(name: "DispatchHTTPTests", dependencies: ["DispatchHTTP"], swiftSettings: strict),
         .testTarget(name: "DispatchWorkerTests", dependencies: ["DispatchWorker", "dispatch-worker"], swiftSettings: strict),
         .testTarget(name: "DispatchGatewayTests", dependencies: ["DispatchGateway", "dispatch-worker"], exclude: ["Fixtures"], swiftSettings: strict),
     ]

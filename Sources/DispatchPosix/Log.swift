@@ -18,9 +18,9 @@ public enum Log {
 
     public static func write(_ level: Level, _ message: String, _ fields: [(String, String)]) {
         guard level >= minimumLevel else { return }
-        var line = "{\"ts\":\(timestamp()),\"level\":\"\(level.name)\",\"msg\":\(quoted(message))"
+        var line = "{\"ts\":\(timestamp()),\"level\":\"\(level.name)\",\"msg\":\(JSONString.quoted(message))"
         for (key, value) in fields {
-            line += ",\(quoted(key)):\(quoted(value))"
+            line += ",\(JSONString.quoted(key)):\(JSONString.quoted(value))"
         }
         line += "}\n"
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
@@ -28,28 +28,8 @@ public enum Log {
 
     /// Seconds since the epoch with milliseconds, as a JSON number.
     private static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let millis = now.tv_nsec / 1_000_000
-        let padded = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(now.tv_sec).\(padded)"
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        let millis = WallClock.milliseconds()
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

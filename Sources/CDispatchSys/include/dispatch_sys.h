@@ -53,6 +53,13 @@ int dsys_unix_listen(const char *path, int backlog);
 int dsys_unix_connect(const char *path);
 int dsys_accept(int listen_fd);
 int dsys_peer_credentials(int fd, pid_t *pid, uid_t *uid);
+/// A non-blocking TCP listener on `host` (an IPv4 or IPv6 literal, or a name) and `port` (0: any free port),
+/// with SO_REUSEADDR. The bound port is written to `bound_port`.
+int dsys_tcp_listen(const char *host, int port, int backlog, int *bound_port);
+/// The peer's address as text ("127.0.0.1", "::1"), for rate limiting and logs.
+int dsys_peer_address(int fd, char *out, size_t out_len);
+int dsys_tcp_nodelay(int fd);
+
 /// send() that never raises SIGPIPE on a closed peer.
 ssize_t dsys_send(int fd, const void *buf, size_t len);
 

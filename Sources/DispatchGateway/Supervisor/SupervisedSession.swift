@@ -18,6 +18,9 @@ final class SupervisedSession {
     /// While set, the supervisor withholds acknowledgements, so the worker stops reading its program.
     var paused = false
     private(set) var lastSeq: UInt64 = 0
+    /// Typed before the worker was ready; delivered when it says hello.
+    var pendingInput: [UInt8] = []
+    static let maxPendingInput = 64 * 1024
 
     init(id: String, spec: SessionSpec, restart: RestartPolicy.Settings) {
         self.id = id

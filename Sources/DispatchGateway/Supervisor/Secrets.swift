@@ -1,6 +1,6 @@
 import DispatchPosix
 
-enum Secrets {
+public enum Secrets {
     /// Equal-length byte strings compared without an early exit, so timing says nothing about where
     /// they differ. Lengths are public (every worker secret is 32 bytes).
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -11,7 +11,7 @@ enum Secrets {
     }
 
     /// A random session id in the familiar UUID v4 form.
-    static func sessionID() -> String {
+    public static func sessionID() -> String {
         var bytes = Randomness.bytes(16)
         bytes[6] = bytes[6] & 0x0f | 0x40
         bytes[8] = bytes[8] & 0x3f | 0x80

@@ -20,6 +20,7 @@ extension Supervisor {
             Log.warn("worker never said hello; killing it", [("session", session.id), ("pid", "\(worker.pid)")])
             session.worker?.kill()
         }
+        worker.spawnedSize = (session.cols, session.rows)
         session.worker = worker
         session.restartPolicy.started(at: worker.startedAt)
         Log.info("worker started", [("session", session.id), ("pid", "\(worker.pid)")])
@@ -76,6 +77,13 @@ extension Supervisor {
         }
         link.send(.welcome(Welcome(resumeAfter: worker.lastReceived, window: settings.window)))
         guard hello.programPid > 0 else { return }  // a fatal message follows
+        if (session.cols, session.rows) != worker.spawnedSize {
+            link.send(.resize(cols: session.cols, rows: session.rows))
+        }
+        if !session.pendingInput.isEmpty {
+            link.send(.input(session.pendingInput))
+            session.pendingInput = []
+        }
         let restarted = session.restartPolicy.totalRestarts > 0
         session.status = .running
         session.detail = nil

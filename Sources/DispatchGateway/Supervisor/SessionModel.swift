@@ -84,6 +84,7 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
     case tooManySessions(limit: Int)
     case shuttingDown
     case spawnFailed(String)
+    case duplicateSession(String)
 
     public var description: String {
         switch self {
@@ -93,6 +94,7 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
         case .tooManySessions(let limit): "too many sessions (the limit is \(limit))"
         case .shuttingDown: "the gateway is shutting down"
         case .spawnFailed(let reason): "cannot start the session's worker: \(reason)"
+        case .duplicateSession(let id): "session \(id) exists already"
         }
     }
 }

@@ -72,11 +72,13 @@ public final class Supervisor: @unchecked Sendable {
         sessions[id]?.info
     }
 
-    public func create(_ spec: SessionSpec) throws(SupervisorError) -> SessionInfo {
+    /// Starts a session; `id` is for callers that record the session under its id before it starts.
+    public func create(_ spec: SessionSpec, id: String = Secrets.sessionID()) throws(SupervisorError) -> SessionInfo {
         guard !isShuttingDown else { throw .shuttingDown }
         guard sessions.count < settings.maxSessions else { throw .tooManySessions(limit: settings.maxSessions) }
         try TerminalSize.validate(cols: Int(spec.cols), rows: Int(spec.rows))
-        let session = SupervisedSession(id: Secrets.sessionID(), spec: spec, restart: settings.restart)
+        guard sessions[id] == nil else { throw .duplicateSession(id) }
+        let session = SupervisedSession(id: id, spec: spec, restart: settings.restart)
         do {
             try spawnWorker(for: session)
         } catch {
@@ -88,8 +90,16 @@ public final class Supervisor: @unchecked Sendable {
         return session.info
     }
 
+    /// Input for a session whose worker is still starting (or restarting) waits for it, up to a bound.
     public func input(_ id: String, _ bytes: [UInt8]) throws(SupervisorError) {
-        try connectedWorker(id).link?.send(.input(bytes))
+        let session = try live(id)
+        if let link = session.worker?.link, session.status == .running {
+            link.send(.input(bytes))
+        } else if session.pendingInput.count + bytes.count <= SupervisedSession.maxPendingInput {
+            session.pendingInput += bytes
+        } else {
+            throw .notRunning(id)
+        }
     }
 
     public func resize(_ id: String, cols: Int, rows: Int) throws(SupervisorError) {
@@ -97,7 +107,8 @@ public final class Supervisor: @unchecked Sendable {
         let session = try existing(id)
         session.cols = UInt16(cols)
         session.rows = UInt16(rows)
-        try connectedWorker(id).link?.send(.resize(cols: UInt16(cols), rows: UInt16(rows)))
+        // A starting worker gets the size when it says hello.
+        _ = try live(id).worker?.link?.send(.resize(cols: UInt16(cols), rows: UInt16(rows)))
     }
 
     /// Ends the session: the program is hung up, the session becomes `stopped` when it is gone.
@@ -161,12 +172,11 @@ public final class Supervisor: @unchecked Sendable {
         return session
     }
 
-    private func connectedWorker(_ id: String) throws(SupervisorError) -> WorkerProcess {
+    /// A session that is running or on its way there.
+    private func live(_ id: String) throws(SupervisorError) -> SupervisedSession {
         let session = try existing(id)
-        guard session.status == .running, !session.closing, let worker = session.worker, worker.link != nil else {
-            throw .notRunning(id)
-        }
-        return worker
+        guard session.status == .running || session.status == .starting, !session.closing else { throw .notRunning(id) }
+        return session
     }
 
     func emit(_ session: SupervisedSession, _ body: SessionEvent.Body) {

@@ -17,6 +17,8 @@ final class WorkerProcess {
     private(set) var link: FramedConnection?
     var heartbeat: HeartbeatMonitor?
     var programPid: Int32 = 0
+    /// The terminal size on the worker's command line.
+    var spawnedSize: (cols: UInt16, rows: UInt16) = (0, 0)
     /// The last output/event/exit seq received from this worker, and the last one acknowledged to it.
     var lastReceived: UInt64 = 0
     var lastAcknowledged: UInt64 = 0

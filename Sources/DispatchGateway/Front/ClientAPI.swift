@@ -1,0 +1,119 @@
+import DispatchPosix
+
+/// The WebSocket requests after authentication, and the session creation shared with REST.
+/// Loop-confined.
+final class ClientAPI {
+    private let hub: SessionHub
+    private let supervisor: Supervisor
+    private let workspaces: Workspaces
+    private let environment: [String]
+    private let defaultCommand: [String]
+
+    init(hub: SessionHub, supervisor: Supervisor, workspaces: Workspaces, environment: [String], defaultCommand: [String]) {
+        self.hub = hub
+        self.supervisor = supervisor
+        self.workspaces = workspaces
+        self.environment = environment
+        self.defaultCommand = defaultCommand
+    }
+
+    func handle(_ type: String, _ message: JSON, from client: ClientConnection) -> ClientConnection.Outcome {
+        switch type {
+        case "list":
+            return .success([("sessions", .array(hub.list()))])
+        case "create":
+            switch makeSession(message) {
+            case .success(let session): return .success([("runId", session["id"] ?? .null), ("session", session)])
+            case .failure(let error): return .failure(error.message)
+            }
+        case "run:attach":
+            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+                let afterSeq = UInt64(max(0, message["afterSeq"]?.integer ?? 0))
+                let historyStart = try hub.attach(client, runId: runId, afterSeq: afterSeq, flow: message["flow"]?.bool ?? false)
+                return .success([("runId", .string(runId))] + (historyStart.map { [("historyStart", .int($0))] } ?? []))
+            }
+        case "run:input":
+            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+                guard let data = message["data"]?.string else { return .failure("run:input needs \"data\" as a string") }
+                try supervisor.input(runId, Array(data.utf8))
+                return .none
+            }
+        case "run:resize":
+            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+                guard let cols = message["cols"]?.integer, let rows = message["rows"]?.integer else {
+                    return .failure("run:resize needs whole numbers \"cols\" and \"rows\"")
+                }
+                try supervisor.resize(runId, cols: cols, rows: rows)
+                return .success([])
+            }
+        case "run:ack":
+            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+                guard let seq = message["seq"]?.integer, seq >= 0 else { return .failure("run:ack needs \"seq\"") }
+                hub.acknowledge(client, runId: runId, seq: UInt64(seq))
+                return .none
+            }
+        case "run:detach":
+            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+                hub.detach(client, runId: runId)
+                return .success([])
+            }
+        case "run:close":
+            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+                try supervisor.close(runId)
+                return .success([])
+            }
+        default:
+            return .failure("unknown message type \(JSONString.quoted(type))")
+        }
+    }
+
+    private func withSession(_ message: JSON, _ body: (String) throws(SupervisorError) -> ClientConnection.Outcome) -> ClientConnection.Outcome {
+        guard let runId = message["runId"]?.string else { return .failure("this message needs \"runId\"") }
+        do { return try body(runId) } catch { return .failure(error.description) }
+    }
+
+    /// Parses `{kind, workspace, cols, rows, options}` and starts the session.
+    func makeSession(_ request: JSON) -> Result<JSON, CreateError> {
+        let kind = request["kind"]?.string ?? "pty"
+        guard kind == "pty" else {
+            return .failure(CreateError(kind == "claude" ? "claude sessions are not available yet" : "unknown kind \(JSONString.quoted(kind))"))
+        }
+        let cols = request["cols"].map { $0.integer ?? -1 } ?? 80
+        let rows = request["rows"].map { $0.integer ?? -1 } ?? 24
+        do {
+            try TerminalSize.validate(cols: cols, rows: rows)
+        } catch {
+            return .failure(CreateError(error.description))
+        }
+        let workspace: (name: String, path: String)
+        do {
+            if let name = request["workspace"]?.string, !name.isEmpty {
+                workspace = (name, try workspaces.folder(name))
+            } else {
+                workspace = try workspaces.fresh()
+            }
+        } catch {
+            return .failure(CreateError(error.description))
+        }
+        let spec = SessionSpec(kind: .pty, directory: workspace.path, command: defaultCommand,
+                               cols: UInt16(cols), rows: UInt16(rows), environment: environment)
+        do {
+            return .success(try hub.create(spec, workspace: workspace.name))
+        } catch {
+            return .failure(CreateError(error.description, status: error == .shuttingDown || error.isLimit ? 503 : 500))
+        }
+    }
+
+    struct CreateError: Error {
+        let message: String
+        let status: Int
+        init(_ message: String, status: Int = 400) {
+            self.message = message
+            self.status = status
+        }
+    }
+}
+
+extension SupervisorError {
+    var isLimit: Bool { if case .tooManySessions = self { true } else { false } }
+}

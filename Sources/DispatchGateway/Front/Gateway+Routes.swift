@@ -1,0 +1,116 @@
+import DispatchHTTP
+import DispatchPosix
+
+/// The HTTP routes of DESIGN section 5.
+extension Gateway {
+    func route(_ request: HTTPRequest, _ context: RequestContext) -> HTTPOutcome {
+        guard requestGuard.hostAllowed(request.headers["Host"]) else {
+            return .respond(Responses.error(403, "host not allowed"))
+        }
+        if request.path == "/ws" { return webSocketUpgrade(request, context) }
+        if request.path == "/health" { return .respond(health(request)) }
+        guard request.path.hasPrefix("/api/") else { return .respond(staticFiles.respond(to: request)) }
+        return .respond(api(request, context))
+    }
+
+    private func health(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
+        let healthy = !supervisor.isShuttingDown
+        return Responses.json(healthy ? 200 : 503, .object([
+            ("status", .string(healthy ? "ok" : "shutting down")), ("sessions", .int(supervisor.list().count)),
+        ]))
+    }
+
+    private func api(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
+        if request.path == "/api/auth/login" { return login(request, context) }
+        let credential = credential(of: request)
+        if request.path == "/api/auth/check" {
+            return credential == nil ? Responses.error(401, "not authenticated") : Responses.json(200, .object([("authenticated", .bool(true))]))
+        }
+        guard let credential else { return Responses.error(401, "not authenticated") }
+        if case .cookie = credential, !["GET", "HEAD"].contains(request.method),
+           !requestGuard.originAllowed(request.headers["Origin"], host: request.headers["Host"]) {
+            return Responses.error(403, "origin not allowed")
+        }
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        switch (request.method, parts.dropFirst(2).first ?? "", parts.count) {
+        case ("POST", "auth", 4) where parts[3] == "logout":
+            return logout(request)
+        case ("GET", "sessions", 3):
+            return Responses.json(200, .object([("sessions", .array(hub.list()))]))
+        case ("POST", "sessions", 3):
+            guard let body = JSON.parse(request.body), case .object = body else { return Responses.error(400, "the body must be a JSON object") }
+            switch api.makeSession(body) {
+            case .success(let session): return Responses.json(201, session)
+            case .failure(let error): return Responses.error(error.status, error.message)
+            }
+        case ("GET", "sessions", 4):
+            return hub.descriptor(parts[3]).map { Responses.json(200, $0) } ?? Responses.error(404, "no session \(parts[3])")
+        case ("DELETE", "sessions", 4):
+            do {
+                try supervisor.close(parts[3])
+            } catch {
+                return Responses.error(404, error.description)
+            }
+            return hub.descriptor(parts[3]).map { Responses.json(200, $0) } ?? Responses.error(404, "no session \(parts[3])")
+        case (_, "sessions", 3): return methodNotAllowed("GET, POST")
+        case (_, "sessions", 4): return methodNotAllowed("GET, DELETE")
+        default:
+            return Responses.error(404, "no such route")
+        }
+    }
+
+    private func login(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
+        guard request.method == "POST" else { return methodNotAllowed("POST") }
+        if request.headers.contains("Origin"), !requestGuard.originAllowed(request.headers["Origin"], host: request.headers["Host"]) {
+            return Responses.error(403, "origin not allowed")
+        }
+        let candidate = JSON.parse(request.body)?["key"]?.string
+        switch checkKey(candidate, client: context.peer) {
+        case .failure(let failure):
+            let headers = failure.retryAfterSeconds.map { [("Retry-After", "\($0)")] } ?? []
+            return Responses.error(failure.status, failure.message, headers: headers)
+        case .success:
+            let (token, _) = authSessions.create(now: .now)
+            let maxAge = Int(authSessions.settings.absoluteTimeout.components.seconds)
+            return Responses.json(200, .object([("ok", .bool(true))]), headers: [("Set-Cookie", sessionCookie(token, maxAge: maxAge))])
+        }
+    }
+
+    private func logout(_ request: HTTPRequest) -> HTTPResponse {
+        if let token = cookie(cookieName, in: request), let id = authSessions.revoke(token: token) {
+            revoked([id])
+        }
+        return Responses.json(200, .object([("ok", .bool(true))]), headers: [("Set-Cookie", sessionCookie("", maxAge: 0))])
+    }
+
+    private func webSocketUpgrade(_ request: HTTPRequest, _ context: RequestContext) -> HTTPOutcome {
+        // Cross-site WebSocket hijacking: the browser sends the cookie whoever opens the socket, so the
+        // Origin must be ours whatever the credential.
+        guard requestGuard.originAllowed(request.headers["Origin"], host: request.headers["Host"]) else {
+            return .respond(Responses.error(403, "origin not allowed"))
+        }
+        let handshake = WebSocketHandshake.validate(method: request.method, headerValue: { request.headers[$0] },
+                                                    headerTokens: { request.headers.tokens($0) })
+        switch handshake {
+        case .failure(.notGet):
+            return .respond(methodNotAllowed("GET"))
+        case .failure(.unsupportedVersion):
+            return .respond(Responses.error(426, "WebSocket version 13 only", headers: [("Sec-WebSocket-Version", "13")]))
+        case .failure(let error):
+            return .respond(Responses.error(400, "bad WebSocket handshake: \(error)"))
+        case .success(let acceptValue):
+            let credential = credential(of: request)
+            let response = HTTPResponse(status: 101, headers: HTTPHeaders([
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", acceptValue),
+            ]))
+            return .upgrade(response) { [unowned self] stream, leftover in
+                accept(stream, leftover: leftover, peer: context.peer, credential: credential)
+            }
+        }
+    }
+
+    private func methodNotAllowed(_ allowed: String) -> HTTPResponse {
+        Responses.error(405, "method not allowed", headers: [("Allow", allowed)])
+    }
+}

@@ -1,0 +1,50 @@
+import DispatchHTTP
+import DispatchPosix
+import Glibc
+
+/// The browser UI from `static/`: GET and HEAD only, a fixed MIME table, an ETag from size and
+/// modification time (304 when it matches), and no path outside the root: every path component must be
+/// a plain name, and symlinks are not followed.
+struct StaticFiles {
+    let root: String
+    static let maxFileSize = 16 << 20
+
+    static let types = [
+        "html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "mjs": "text/javascript; charset=utf-8",
+        "css": "text/css; charset=utf-8", "json": "application/json", "svg": "image/svg+xml", "png": "image/png",
+        "ico": "image/x-icon", "woff2": "font/woff2", "txt": "text/plain; charset=utf-8", "map": "application/json",
+    ]
+
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return Responses.error(405, "method not allowed", headers: [("Allow", "GET, HEAD")])
+        }
+        var components = request.path.split(separator: "/").map(String.init)
+        if components.isEmpty { components = ["index.html"] }
+        guard components.allSatisfy({ !$0.hasPrefix(".") && !$0.contains("%") && !$0.contains("\\") }) else {
+            return Responses.error(404, "not found")
+        }
+        let path = root + "/" + components.joined(separator: "/")
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return Responses.error(404, "not found") }
+        let file = FileDescriptor(adopting: fd)
+        var info = stat()
+        guard fstat(file.raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= Self.maxFileSize else {
+            return Responses.error(404, "not found")
+        }
+        let etag = "\"\(String(info.st_size, radix: 16))-\(String(info.st_mtim.tv_sec, radix: 16))\""
+        let type = Self.types[String(components[components.count - 1].split(separator: ".").last ?? "")] ?? "application/octet-stream"
+        let caching = [("ETag", etag), ("Cache-Control", "no-cache")]
+        if request.headers["If-None-Match"] == etag {
+            return Responses.page(304, contentType: type, body: [], extra: caching)
+        }
+        var body = [UInt8](repeating: 0, count: Int(info.st_size))
+        var filled = 0
+        while filled < body.count {
+            let n = body.withUnsafeMutableBytes { read(file.raw, $0.baseAddress! + filled, $0.count - filled) }
+            if n <= 0 { break }
+            filled += n
+        }
+        return Responses.page(200, contentType: type, body: Array(body[0..<filled]), extra: caching)
+    }
+}

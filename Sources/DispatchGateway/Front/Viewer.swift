@@ -1,0 +1,39 @@
+/// One client watching one session. With flow control the client acknowledges what it rendered and
+/// at most a window of bytes is in flight; without it, the connection's outbound queue is the bound.
+final class Viewer {
+    let runId: String
+    let flow: Bool
+    unowned let client: ClientConnection
+    private var inFlight: [(seq: UInt64, size: Int)] = []
+    private var inFlightHead = 0
+    private(set) var unacknowledgedBytes = 0
+    /// When this viewer started holding its session back; nil while it keeps up.
+    var holdingSince: ContinuousClock.Instant?
+
+    init(runId: String, flow: Bool, client: ClientConnection) {
+        self.runId = runId
+        self.flow = flow
+        self.client = client
+    }
+
+    func sent(seq: UInt64, size: Int) {
+        guard flow else { return }
+        inFlight.append((seq, size))
+        unacknowledgedBytes += size
+    }
+
+    func acknowledge(through seq: UInt64) {
+        while inFlightHead < inFlight.count, inFlight[inFlightHead].seq <= seq {
+            unacknowledgedBytes -= inFlight[inFlightHead].size
+            inFlightHead += 1
+        }
+        if inFlightHead > 256 {
+            inFlight.removeFirst(inFlightHead)
+            inFlightHead = 0
+        }
+    }
+
+    func isBehind(flowWindow: Int, outboundLimit: Int) -> Bool {
+        (flow && unacknowledgedBytes > flowWindow) || client.pendingOutboundBytes > outboundLimit
+    }
+}

@@ -1,0 +1,95 @@
+import DispatchPosix
+import Glibc
+
+/// Settings from the environment, each with a default so a bare `dispatch-gateway` runs. A bad value
+/// stops the start with one line naming the variable.
+public struct GatewayConfig: Sendable {
+    public var home: String
+    public var workspacesRoot: String
+    public var workerExecutable: String
+    public var staticRoot: String
+    public var host: String
+    public var port: Int
+    public var maxSessions: Int
+    public var allowedOrigins: [String]
+    public var allowedHosts: [String]
+    public var secureCookies: Bool
+    public var logLevel: Log.Level
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let variable: String
+        public let value: String
+        public let expected: String
+        public var description: String { "\(variable)=\(JSONString.quoted(value)) is invalid: expected \(expected)" }
+    }
+
+    public init(environment values: [String: String]) throws(Invalid) {
+        let userHome = values["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
+        home = values["DISPATCH_HOME"] ?? userHome + "/.dispatch"
+        workspacesRoot = values["WORKSPACES_ROOT"] ?? home + "/workspaces"
+        workerExecutable = values["DISPATCH_WORKER_BIN"] ?? Self.siblingExecutable("dispatch-worker")
+        staticRoot = values["DISPATCH_STATIC_DIR"] ?? Self.defaultStaticRoot()
+        host = values["HOST"] ?? "127.0.0.1"
+        port = try Self.integer(values, "PORT", default: 3030, in: 0...65535)
+        maxSessions = try Self.integer(values, "MAX_SESSIONS", default: 200, in: 1...10_000)
+        allowedOrigins = Self.list(values["ALLOWED_ORIGINS"])
+        allowedHosts = Self.list(values["ALLOWED_HOSTS"])
+        secureCookies = try Self.flag(values, "COOKIE_SECURE")
+        let level = values["LOG_LEVEL"] ?? "info"
+        guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
+            throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")
+        }
+        logLevel = parsed
+    }
+
+    public var runtimeDirectory: String { home + "/run" }
+
+    func prepareFolders() throws(SystemError) {
+        for path in [home, workspacesRoot] where mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw SystemError("mkdir \(path)")
+        }
+    }
+
+    private static func integer(_ values: [String: String], _ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(Invalid) -> Int {
+        guard let text = values[name] else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw Invalid(variable: name, value: text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    private static func flag(_ values: [String: String], _ name: String) throws(Invalid) -> Bool {
+        guard let text = values[name] else { return false }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off", "": return false
+        default: throw Invalid(variable: name, value: text, expected: "true or false")
+        }
+    }
+
+    private static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { String($0.trimmingSpaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The worker ships next to the gateway (both in .build/release, /usr/local/bin or the image).
+    static func siblingExecutable(_ name: String) -> String {
+        executableDirectory().map { $0 + "/" + name } ?? name
+    }
+
+    /// An installed `share/dispatch/static` next to `bin/`, else `static/` in the working directory (a checkout).
+    private static func defaultStaticRoot() -> String {
+        if let bin = executableDirectory() {
+            let installed = bin + "/../share/dispatch/static"
+            if access(installed, R_OK) == 0 { return installed }
+        }
+        return "static"
+    }
+
+    private static func executableDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path.lastIndex(of: "/").map { String(path[..<$0]) }
+    }
+}
