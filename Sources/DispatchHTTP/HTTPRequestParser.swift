@@ -21,13 +21,21 @@ public struct HTTPRequestParser: Sendable {
     /// No LF between `lineStart` and here, so a line trickling in is scanned once, not per append.
     private var scanned = 0
     private var leadingEmptyLines = 0
-    /// Set once the request line is parsed; headers fill in as their lines complete.
-    private var pending: HTTPRequest?
+    private var phase = Phase.requestLine
+    /// The request being parsed, filled in line by line once the request line is in. Kept as a
+    /// plain value (not an optional) so each header line is added in place, without copies.
+    private var head = Self.blank
     /// Bytes of the header lines parsed so far, without line endings.
     private var headerBytes = 0
-    /// Set once the blank line ending the head is parsed.
-    private var bodyLength: Int?
     private var failure: HTTPParseError?
+
+    private enum Phase: Equatable {
+        case requestLine
+        case headers
+        case body(length: Int)
+    }
+
+    private static let blank = HTTPRequest(method: "", target: "", version: "")
 
     public init(limits: HTTPLimits = .init()) {
         self.limits = limits
@@ -60,7 +68,7 @@ public struct HTTPRequestParser: Sendable {
 
     /// True while a request has started arriving but is not complete (for the header-read timeout).
     /// Skipped empty lines alone do not count: they are not a request yet.
-    public var hasPartialRequest: Bool { pending != nil || lineStart < buffer.count }
+    public var hasPartialRequest: Bool { phase != .requestLine || lineStart < buffer.count }
 
     /// Bytes received after the last returned request (e.g. WebSocket frames sent right after the upgrade).
     /// The parser starts over empty, as if newly created.
@@ -73,18 +81,24 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private mutating func parseNext() throws(HTTPParseError) -> HTTPRequest? {
-        while bodyLength == nil {
-            guard let line = try nextLine() else { return nil }
-            if pending == nil {
+        while true {
+            switch phase {
+            case .requestLine:
+                guard let line = try nextLine() else { return nil }
                 try parseRequestLine(line)
-            } else if line.isEmpty {
-                try finishHead()
-            } else {
-                try parseHeaderLine(line)
+            case .headers:
+                guard let line = try nextLine() else { return nil }
+                if line.isEmpty { try finishHead() } else { try parseHeaderLine(line) }
+            case .body(let length):
+                guard buffer.count - lineStart >= length else { return nil }
+                return completeRequest(bodyLength: length)
             }
         }
-        guard let length = bodyLength, var request = pending, buffer.count - lineStart >= length else { return nil }
-        let bodyEnd = lineStart + length
+    }
+
+    private mutating func completeRequest(bodyLength: Int) -> HTTPRequest {
+        let bodyEnd = lineStart + bodyLength
+        var request = head
         request.body = Array(buffer[lineStart..<bodyEnd])
         requestStart = bodyEnd
         resetRequestState()
@@ -96,9 +110,9 @@ public struct HTTPRequestParser: Sendable {
         lineStart = requestStart
         scanned = requestStart
         leadingEmptyLines = 0
-        pending = nil
+        phase = .requestLine
+        head = Self.blank  // the returned request must be the only owner of its headers' storage
         headerBytes = 0
-        bodyLength = nil
     }
 
     /// The next complete line without its line ending (CRLF, or a bare LF), or nil after checking
@@ -124,7 +138,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private func checkLineLength(_ length: Int) throws(HTTPParseError) {
-        if pending == nil {
+        if phase == .requestLine {
             if length > limits.requestLine { throw .uriTooLong }
         } else if length > limits.headerBytes - headerBytes {
             throw .headersTooLarge
@@ -158,7 +172,8 @@ public struct HTTPRequestParser: Sendable {
         guard target.first == UInt8(ascii: "/") || (isAsterisk && methodName == "OPTIONS") else {
             throw .badRequest("request target must be a path")
         }
-        pending = HTTPRequest(method: methodName, target: String(decoding: target, as: UTF8.self), version: version)
+        head = HTTPRequest(method: methodName, target: String(decoding: target, as: UTF8.self), version: version)
+        phase = .headers
     }
 
     /// "HTTP/" DIGIT "." DIGIT; well-formed but other than 1.0 or 1.1 is 505, anything else 400.
@@ -166,8 +181,7 @@ public struct HTTPRequestParser: Sendable {
         let prefix = "HTTP/".utf8
         guard bytes.count == 8, bytes.starts(with: prefix) else { throw .badRequest("malformed HTTP version") }
         let major = bytes[bytes.startIndex + 5], dot = bytes[bytes.startIndex + 6], minor = bytes[bytes.startIndex + 7]
-        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
-        guard digits.contains(major), dot == UInt8(ascii: "."), digits.contains(minor) else {
+        guard HTTPSyntax.isDigit(major), dot == UInt8(ascii: "."), HTTPSyntax.isDigit(minor) else {
             throw .badRequest("malformed HTTP version")
         }
         guard major == UInt8(ascii: "1"), minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1") else {
@@ -191,35 +205,42 @@ public struct HTTPRequestParser: Sendable {
         guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else {
             throw .badRequest("control character in a header value")
         }
-        guard (pending?.headers.count ?? 0) < limits.headerCount else { throw .headersTooLarge }
+        guard head.headers.count < limits.headerCount else { throw .headersTooLarge }
         headerBytes += line.count
-        pending?.headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        head.headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
 
     private mutating func finishHead() throws(HTTPParseError) {
-        guard let request = pending else { return }
-        let headers = request.headers
-        let hosts = headers.values("Host").count
-        if hosts > 1 { throw .badRequest("more than one Host header") }
-        if hosts == 0, request.version == "HTTP/1.1" { throw .badRequest("missing Host header") }
-        if headers.contains("Transfer-Encoding") {
-            throw .notImplemented("Transfer-Encoding is not supported; send a Content-Length")
+        var hosts = 0
+        var transferEncoding = false
+        var contentLengths: [String] = []
+        for (name, value) in head.headers {
+            if HTTPHeaders.namesMatch(name, "Host") {
+                hosts += 1
+            } else if HTTPHeaders.namesMatch(name, "Transfer-Encoding") {
+                transferEncoding = true
+            } else if HTTPHeaders.namesMatch(name, "Content-Length") {
+                contentLengths.append(value)
+            }
         }
+        if hosts > 1 { throw .badRequest("more than one Host header") }
+        if hosts == 0, head.version == "HTTP/1.1" { throw .badRequest("missing Host header") }
+        if transferEncoding { throw .notImplemented("Transfer-Encoding is not supported; send a Content-Length") }
         var declared: Int?
-        for value in headers.values("Content-Length") {
+        for value in contentLengths {
             guard let length = Self.parseContentLength(value) else { throw .badRequest("invalid Content-Length") }
             if let declared, declared != length { throw .badRequest("conflicting Content-Length headers") }
             declared = length
         }
         guard let declared else {
-            switch request.method {
+            switch head.method {
             case "POST", "PUT", "PATCH": throw .lengthRequired
-            default: bodyLength = 0
+            default: phase = .body(length: 0)
             }
             return
         }
         guard declared <= limits.bodyBytes else { throw .payloadTooLarge }
-        bodyLength = declared
+        phase = .body(length: declared)
     }
 
     /// Digits only (no sign, no list); a value too big for Int saturates, as it is over any limit.
@@ -227,7 +248,7 @@ public struct HTTPRequestParser: Sendable {
         guard !value.isEmpty else { return nil }
         var length = 0
         for byte in value.utf8 {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            guard HTTPSyntax.isDigit(byte) else { return nil }
             let (shifted, overflowA) = length.multipliedReportingOverflow(by: 10)
             let (sum, overflowB) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
             length = overflowA || overflowB ? .max : sum

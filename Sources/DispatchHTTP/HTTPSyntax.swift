@@ -41,11 +41,22 @@ enum HTTPSyntax {
     @inline(__always)
     static func isTargetByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
 
-    static func trimmingWhitespace<C: BidirectionalCollection>(_ bytes: C) -> C.SubSequence
-    where C.Element == UInt8 {
-        var trimmed = bytes[...]
-        while let first = trimmed.first, isWhitespace(first) { trimmed = trimmed.dropFirst() }
-        while let last = trimmed.last, isWhitespace(last) { trimmed = trimmed.dropLast() }
+    @inline(__always)
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    // Concrete overloads rather than one generic: a fuzzing build compiles file by file, where a
+    // generic helper in another file would stay unspecialized on the parser's hot path.
+    static func trimmingWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, isWhitespace(bytes[start]) { start += 1 }
+        while end > start, isWhitespace(bytes[end - 1]) { end -= 1 }
+        return bytes[start..<end]
+    }
+
+    static func trimmingWhitespace(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
+        var trimmed = bytes
+        while let first = trimmed.first, isWhitespace(first) { trimmed.removeFirst() }
+        while let last = trimmed.last, isWhitespace(last) { trimmed.removeLast() }
         return trimmed
     }
 

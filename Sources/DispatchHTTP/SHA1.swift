@@ -71,8 +71,5 @@ enum MessageBlocks {
 
 extension UInt32 {
     @inline(__always)
-    func rotatedLeft(_ count: UInt32) -> UInt32 { self << count | self >> (32 - count) }
-
-    @inline(__always)
-    func rotatedRight(_ count: UInt32) -> UInt32 { self >> count | self << (32 - count) }
+    fileprivate func rotatedLeft(_ count: UInt32) -> UInt32 { self << count | self >> (32 - count) }
 }

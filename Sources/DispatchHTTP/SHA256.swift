@@ -46,3 +46,9 @@ public enum SHA256 {
         return digest
     }
 }
+
+extension UInt32 {
+    // Per file, not shared: a file-by-file (non-WMO) build would otherwise call it, not inline it.
+    @inline(__always)
+    fileprivate func rotatedRight(_ count: UInt32) -> UInt32 { self >> count | self << (32 - count) }
+}

@@ -8,6 +8,7 @@ extension Gateway {
             return .respond(Responses.error(403, "host not allowed"))
         }
         if request.path == "/ws" { return webSocketUpgrade(request, context) }
+        if request.path == "/ws-echo", settings.echoEndpoint { return echoUpgrade(request) }
         if request.path == "/health" { return .respond(health(request)) }
         guard request.path.hasPrefix("/api/") else { return .respond(staticFiles.respond(to: request)) }
         return .respond(api(request, context))
@@ -107,6 +108,23 @@ extension Gateway {
             return .upgrade(response) { [unowned self] stream, leftover in
                 accept(stream, leftover: leftover, peer: context.peer, credential: credential)
             }
+        }
+    }
+
+    private func echoUpgrade(_ request: HTTPRequest) -> HTTPOutcome {
+        let handshake = WebSocketHandshake.validate(method: request.method, headerValue: { request.headers[$0] },
+                                                    headerTokens: { request.headers.tokens($0) })
+        guard case .success(let acceptValue) = handshake else { return .respond(Responses.error(400, "bad WebSocket handshake")) }
+        let response = HTTPResponse(status: 101, headers: HTTPHeaders([
+            ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", acceptValue),
+        ]))
+        return .upgrade(response) { [loop, limits = settings.limits] stream, leftover in
+            let socket = WebSocketConnection(stream: stream, loop: loop, limits: limits)
+            // The socket keeps itself alive through its stream's callbacks until it closes.
+            socket.onText = { [unowned socket] in socket.sendText($0) }
+            socket.onBinary = { [unowned socket] in socket.sendBinary($0) }
+            socket.onClosed = { [socket] in _ = socket }
+            socket.start(leftover: leftover)
         }
     }
 

@@ -17,6 +17,9 @@ public final class Gateway {
         public var sessionEnvironment: [String]
         /// The program of new terminal sessions; empty for the login shell.
         public var defaultCommand: [String] = []
+        /// Serves `/ws-echo`, an unauthenticated WebSocket echo for the Autobahn conformance suite.
+        /// Only ever set by tests (DISPATCH_TEST_ECHO=1).
+        public var echoEndpoint = false
 
         public init(key: String, workspacesRoot: String, staticRoot: String, sessionEnvironment: [String]) {
             self.key = key

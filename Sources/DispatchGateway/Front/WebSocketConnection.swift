@@ -13,6 +13,8 @@ final class WebSocketConnection {
     private var finished = false
 
     var onText: (String) -> Void = { _ in }
+    /// The API speaks text only; the conformance echo endpoint takes binary too.
+    var onBinary: (([UInt8]) -> Void)?
     /// The outbound queue emptied: a moment to send more held-back output.
     var onDrained: () -> Void = {}
     /// Called once when the connection is gone.
@@ -38,6 +40,11 @@ final class WebSocketConnection {
 
     var isOpen: Bool { !finished && !closeSent }
     var pendingOutboundBytes: Int { stream.pendingOutboundBytes }
+
+    func sendBinary(_ bytes: [UInt8]) {
+        guard isOpen else { return }
+        stream.write(WebSocketWriter.frame(.binary(bytes)))
+    }
 
     func sendText(_ text: String) {
         guard isOpen else { return }
@@ -71,8 +78,9 @@ final class WebSocketConnection {
         switch message {
         case .text(let text):
             if isOpen { onText(text) }
-        case .binary:
-            close(code: 1003, reason: "binary messages are not accepted")
+        case .binary(let bytes):
+            guard let onBinary else { return close(code: 1003, reason: "binary messages are not accepted") }
+            if isOpen { onBinary(bytes) }
         case .ping(let payload):
             if isOpen { stream.write(WebSocketWriter.frame(.pong(payload))) }
         case .pong(let payload):
@@ -107,6 +115,8 @@ final class WebSocketConnection {
         finished = true
         if let heartbeatTimer { loop.cancel(heartbeatTimer) }
         stream.close()
-        onClosed()
+        let closed = onClosed
+        onClosed = {}
+        closed()
     }
 }

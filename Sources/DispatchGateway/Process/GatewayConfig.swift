@@ -15,6 +15,7 @@ public struct GatewayConfig: Sendable {
     public var allowedHosts: [String]
     public var secureCookies: Bool
     public var logLevel: Log.Level
+    public var testEchoEndpoint: Bool
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -35,6 +36,7 @@ public struct GatewayConfig: Sendable {
         allowedOrigins = Self.list(values["ALLOWED_ORIGINS"])
         allowedHosts = Self.list(values["ALLOWED_HOSTS"])
         secureCookies = try Self.flag(values, "COOKIE_SECURE")
+        testEchoEndpoint = try Self.flag(values, "DISPATCH_TEST_ECHO")
         let level = values["LOG_LEVEL"] ?? "info"
         guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")

@@ -43,6 +43,7 @@ public enum GatewayMain {
             settings.allowedOrigins = config.allowedOrigins
             settings.allowedHosts = config.allowedHosts
             settings.secureCookies = config.secureCookies
+            settings.echoEndpoint = config.testEchoEndpoint
             let gateway = try Gateway(settings: settings, supervisor: supervisor, loop: loop)
             let registration = try loop.register(signals.raw, for: .readable) { _ in
                 while let signal = Signals.next(on: signals) {
