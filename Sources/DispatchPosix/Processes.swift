@@ -59,3 +59,18 @@ public enum Processes {
         _ = kill(pid, signal)
     }
 }
+
+public enum ResourceLimits {
+    /// Raises the soft open-files limit to the hard one: every connection and session costs fds, and
+    /// the default soft limit (often 1024) is far below what the connection limits allow.
+    @discardableResult
+    public static func raiseOpenFiles() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return Int(limit.rlim_cur)
+    }
+}

@@ -29,6 +29,7 @@ public enum GatewayMain {
             let signals = try Signals.descriptor(for: [SIGTERM, SIGINT, SIGCHLD])
             Signals.ignore(SIGPIPE)
             try Processes.becomeSubreaper()
+            ResourceLimits.raiseOpenFiles()
             try config.prepareFolders()
             let (key, source) = try KeyStore.load(environment: values, home: config.home)
             announce(source, config: config)
