@@ -160,7 +160,7 @@ public struct HTTPRequestParser: Sendable {
         else { throw .badRequest("malformed request line") }
         let method = buffer[line.lowerBound..<methodEnd]
         let target = buffer[(methodEnd + 1)..<targetEnd]
-        let version = try Self.parseVersion(buffer[(targetEnd + 1)..<line.upperBound])
+        let version = try HTTPSyntax.parseVersion(buffer[(targetEnd + 1)..<line.upperBound])
         guard !method.isEmpty, method.allSatisfy(HTTPSyntax.isTokenByte) else {
             throw .badRequest("invalid method")
         }
@@ -174,20 +174,6 @@ public struct HTTPRequestParser: Sendable {
         }
         head = HTTPRequest(method: methodName, target: String(decoding: target, as: UTF8.self), version: version)
         phase = .headers
-    }
-
-    /// "HTTP/" DIGIT "." DIGIT; well-formed but other than 1.0 or 1.1 is 505, anything else 400.
-    private static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> String {
-        let prefix = "HTTP/".utf8
-        guard bytes.count == 8, bytes.starts(with: prefix) else { throw .badRequest("malformed HTTP version") }
-        let major = bytes[bytes.startIndex + 5], dot = bytes[bytes.startIndex + 6], minor = bytes[bytes.startIndex + 7]
-        guard HTTPSyntax.isDigit(major), dot == UInt8(ascii: "."), HTTPSyntax.isDigit(minor) else {
-            throw .badRequest("malformed HTTP version")
-        }
-        guard major == UInt8(ascii: "1"), minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1") else {
-            throw .versionNotSupported
-        }
-        return minor == UInt8(ascii: "1") ? "HTTP/1.1" : "HTTP/1.0"
     }
 
     private mutating func parseHeaderLine(_ line: Range<Int>) throws(HTTPParseError) {
@@ -228,7 +214,7 @@ public struct HTTPRequestParser: Sendable {
         if transferEncoding { throw .notImplemented("Transfer-Encoding is not supported; send a Content-Length") }
         var declared: Int?
         for value in contentLengths {
-            guard let length = Self.parseContentLength(value) else { throw .badRequest("invalid Content-Length") }
+            guard let length = HTTPSyntax.parseContentLength(value) else { throw .badRequest("invalid Content-Length") }
             if let declared, declared != length { throw .badRequest("conflicting Content-Length headers") }
             declared = length
         }
@@ -241,19 +227,6 @@ public struct HTTPRequestParser: Sendable {
         }
         guard declared <= limits.bodyBytes else { throw .payloadTooLarge }
         phase = .body(length: declared)
-    }
-
-    /// Digits only (no sign, no list); a value too big for Int saturates, as it is over any limit.
-    private static func parseContentLength(_ value: String) -> Int? {
-        guard !value.isEmpty else { return nil }
-        var length = 0
-        for byte in value.utf8 {
-            guard HTTPSyntax.isDigit(byte) else { return nil }
-            let (shifted, overflowA) = length.multipliedReportingOverflow(by: 10)
-            let (sum, overflowB) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
-            length = overflowA || overflowB ? .max : sum
-        }
-        return length
     }
 
     /// Drops returned requests' bytes when that is cheap (all consumed) or pays for itself (the

@@ -1,4 +1,4 @@
-/// Byte classes from RFC 9110/9112 shared by the parser, the headers and the serializer.
+/// RFC 9110/9112 grammar pieces shared by the parser, the headers and the serializer.
 enum HTTPSyntax {
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
@@ -67,5 +67,32 @@ enum HTTPSyntax {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
+    }
+
+    /// "HTTP/" DIGIT "." DIGIT; well-formed but other than 1.0 or 1.1 is 505, anything else 400.
+    static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> String {
+        let prefix = "HTTP/".utf8
+        guard bytes.count == 8, bytes.starts(with: prefix) else { throw .badRequest("malformed HTTP version") }
+        let major = bytes[bytes.startIndex + 5], dot = bytes[bytes.startIndex + 6], minor = bytes[bytes.startIndex + 7]
+        guard isDigit(major), dot == UInt8(ascii: "."), isDigit(minor) else {
+            throw .badRequest("malformed HTTP version")
+        }
+        guard major == UInt8(ascii: "1"), minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1") else {
+            throw .versionNotSupported
+        }
+        return minor == UInt8(ascii: "1") ? "HTTP/1.1" : "HTTP/1.0"
+    }
+
+    /// Digits only (no sign, no list); a value too big for Int saturates, as it is over any limit.
+    static func parseContentLength(_ value: String) -> Int? {
+        guard !value.isEmpty else { return nil }
+        var length = 0
+        for byte in value.utf8 {
+            guard isDigit(byte) else { return nil }
+            let (shifted, overflowA) = length.multipliedReportingOverflow(by: 10)
+            let (sum, overflowB) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            length = overflowA || overflowB ? .max : sum
+        }
+        return length
     }
 }

@@ -95,3 +95,23 @@ func machineDescription() -> String {
     strftime(&date, date.count, "%Y-%m-%d %H:%M UTC", &parts)
     return "machine: nproc \(cpus), \(model), kernel \(kernel), memory \(memory), \(String(decoding: date.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
 }
+
+/// CPU seconds used by this process, and by it plus every descendant reaped so far.
+struct CPUTime {
+    var own: Double
+    var total: Double
+
+    static func now() -> CPUTime {
+        var mine = rusage(), reaped = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &mine)
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &reaped)
+        func seconds(_ usage: rusage) -> Double {
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        return CPUTime(own: seconds(mine), total: seconds(mine) + seconds(reaped))
+    }
+
+    static func - (a: CPUTime, b: CPUTime) -> CPUTime {
+        CPUTime(own: a.own - b.own, total: a.total - b.total)
+    }
+}

@@ -34,6 +34,10 @@ final class Rig {
             onEvent(id, event)
             if stopWhen() { loop.stop() }
         }
+        // A reaped worker changes a session without an event.
+        supervisor.onSessionChanged = { [unowned self] _ in
+            if stopWhen() { loop.stop() }
+        }
     }
 
     /// The worker ships next to the binary that supervises it, as GatewayConfig.siblingExecutable
@@ -55,7 +59,8 @@ final class Rig {
         do { return try supervisor.create(spec(command)) } catch { throw BenchError("create: \(error)") }
     }
 
-    /// Serves events until `condition` holds after one of them, or until `timeout`; false on timeout.
+    /// Serves events until `condition` holds after one of them (or after a session change), or until
+    /// `timeout`; false on timeout.
     @discardableResult
     func serve(timeout: Duration, until condition: @escaping () -> Bool) -> Bool {
         if condition() { return true }

@@ -10,10 +10,18 @@ enum Throughput {
         let script: String
     }
 
-    /// One run: bytes seen and the time from spawning to the last byte.
+    /// One run: bytes seen, the time from spawning to the last byte, and the CPU it took.
     struct Run {
         let bytes: Int
         let seconds: Double
+        /// CPU seconds of this process and of the processes it reaped (the producers; for the relay
+        /// also the worker). Less noisy than wall time on a shared machine; the kernel's pty workers
+        /// (kworker) are in neither.
+        var cpu = 0.0
+        /// This process alone: the reader, or the supervisor (the gateway side of the relay).
+        var ownCPU = 0.0
+        /// Output events (one per worker frame) for the relay; reads for a raw pty.
+        var chunks = 0
         var megabytesPerSecond: Double { Double(bytes) / seconds / 1e6 }
     }
 
@@ -35,7 +43,8 @@ enum Throughput {
         let labels = ["pty, blocking read", "pty, epoll read", "relay to onEvent"]
         var results = [[[Run]]](repeating: [[], [], []], count: producers.count)
         func describe(_ run: Run) -> String {
-            "\(pad(fixed(run.megabytesPerSecond), 6)) MB/s (\(run.bytes) B in \(fixed(run.seconds, 3)) s)"
+            "\(pad(fixed(run.megabytesPerSecond), 6)) MB/s (\(run.bytes) B in \(fixed(run.seconds, 3)) s),"
+                + " CPU \(fixed(run.cpu, 2)) s (this process \(fixed(run.ownCPU, 2)) s), \(run.chunks) \(run.bytes / max(run.chunks, 1)) B chunks"
         }
         // Interleaved, so that a noisy neighbour hurts both sides of a ratio alike.
         for round in 1...runs {
@@ -58,6 +67,11 @@ enum Throughput {
                 say("  \(pad(producer.name, 5)) \(name): pty ceiling \(pad(fixed(values[0]), 5)), relay \(pad(fixed(values[2]), 5)) MB/s,"
                     + " relay/ceiling \(pad(fixed(values[2] / values[0] * 100), 5))%; epoll reader \(pad(fixed(values[1]), 5)) MB/s")
             }
+            let cpu = results[index].map { percentile($0.map(\.cpu).sorted(), 0.5) }
+            let gateway = percentile(results[index][2].map(\.ownCPU).sorted(), 0.5)
+            let megabytes = Double(results[index][0][0].bytes) / 1e6
+            say("  \(pad(producer.name, 5)) CPU   : median \(fixed(cpu[0], 2)) s with the ceiling reader, \(fixed(cpu[2], 2)) s relayed"
+                + " (+\(fixed((cpu[2] - cpu[0]) / megabytes * 1000, 2)) ms per MB; the supervisor \(fixed(gateway / megabytes * 1000, 2)) ms per MB)")
             let counts = results[index].flatMap { $0.map(\.bytes) }
             if Set(counts).count != 1 {
                 say("  ERROR \(producer.name): byte counts differ between runs: \(counts)")
@@ -73,6 +87,8 @@ enum Throughput {
         var last = ContinuousClock.now
         var ended = false
         var failure: String?
+        var chunks = 0
+        let cpuBefore = CPUTime.now()
         let start = ContinuousClock.now
         let session = try rig.create(["/bin/sh", "-c", producer.script])
         rig.onEvent = { id, event in
@@ -80,6 +96,7 @@ enum Throughput {
             switch event.body {
             case .output(let text):
                 bytes += text.utf8.count
+                chunks += 1
                 last = .now
             case .status(let change) where change.kind == .stopped || change.kind == .error || change.kind == .crashed:
                 if change.kind != .stopped { failure = "\(change.kind): \(change.detail ?? "")" }
@@ -92,7 +109,10 @@ enum Throughput {
         rig.onEvent = { _, _ in }
         guard finished else { throw BenchError("relay \(producer.name) did not finish in 300 s") }
         if let failure { throw BenchError("relay \(producer.name) failed: \(failure)") }
-        return Run(bytes: bytes, seconds: (last - start).seconds)
+        // The worker's CPU counts once it is reaped, a moment after the session stopped.
+        rig.serve(timeout: .seconds(10)) { rig.supervisor.info(session.id)?.workerPid == nil }
+        let cpu = CPUTime.now() - cpuBefore
+        return Run(bytes: bytes, seconds: (last - start).seconds, cpu: cpu.total, ownCPU: cpu.own, chunks: chunks)
     }
 
     /// How the bare pty is read. The ceiling is the plain blocking loop; the epoll reader drains until
@@ -108,50 +128,58 @@ enum Throughput {
     static func rawPty(_ producer: Producer, reader: Reader, rig: Rig) throws(BenchError) -> Run {
         let command = Command(executable: "/bin/sh", arguments: ["-c", producer.script],
                               environment: rig.environment + ["TERM=xterm-256color"], directory: rig.folder)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-        defer { buffer.deallocate() }
-        var bytes = 0
+        let cpuBefore = CPUTime.now()
         let start = ContinuousClock.now
-        var last = start
         let child: PtyChild
         do { child = try Spawn.onPty(command, cols: 80, rows: 24) } catch { throw BenchError("raw pty \(producer.name): \(error)") }
-        defer {
-            var status: Int32 = 0
-            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
-        }
+        let result = Result { () throws(BenchError) in try drain(child.master, reader: reader, rig: rig) }
+        var status: Int32 = 0
+        while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+        let cpu = CPUTime.now() - cpuBefore
+        let (bytes, reads, last) = try result.get()
+        return Run(bytes: bytes, seconds: (last - start).seconds, cpu: cpu.total, ownCPU: cpu.own, chunks: reads)
+    }
+
+    /// Reads `master` until EOF; returns the byte count, the reads that got data, and when the last byte came.
+    private static func drain(_ master: FileDescriptor, reader: Reader, rig: Rig) throws(BenchError) -> (Int, Int, ContinuousClock.Instant) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        var bytes = 0, reads = 0
+        var last = ContinuousClock.now
         switch reader {
         case .blocking:
             do {
-                try child.master.setNonBlocking(false)
-                while let got = try child.master.read(into: buffer), got > 0 {
+                try master.setNonBlocking(false)
+                while let got = try master.read(into: buffer), got > 0 {
                     bytes += got
+                    reads += 1
                     last = .now
                 }
             } catch {
-                throw BenchError("raw pty \(producer.name): \(error)")
+                throw BenchError("raw pty: \(error)")
             }
         case .epoll:
             // The project's own loop, reading as the worker does (until EAGAIN) but sending nothing.
             var ended = false
-            let master = child.master
             let loop = rig.loop
-            var registration: EventLoop.Registration?
+            let registration: EventLoop.Registration
             do {
                 registration = try loop.register(master.raw, for: .readable) { _ in
                     while !ended, let got = try? master.read(into: buffer) {
                         if got == 0 { ended = true; break }
                         bytes += got
+                        reads += 1
                         last = .now
                     }
                     if ended { loop.stop() }
                 }
             } catch {
-                throw BenchError("raw pty \(producer.name): \(error)")
+                throw BenchError("raw pty: \(error)")
             }
             let finished = rig.serve(timeout: .seconds(300)) { ended }
-            if let registration { loop.deregister(registration, fd: master.raw) }
-            guard finished else { throw BenchError("raw pty \(producer.name) did not end in 300 s") }
+            loop.deregister(registration, fd: master.raw)
+            guard finished else { throw BenchError("raw pty did not end in 300 s") }
         }
-        return Run(bytes: bytes, seconds: (last - start).seconds)
+        return (bytes, reads, last)
     }
 }

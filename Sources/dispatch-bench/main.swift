@@ -44,6 +44,7 @@ func runBenchmarks() -> Int32 {
     Log.minimumLevel = .warn
     say(machineDescription())
     say("worker: \(Rig.workerExecutable())")
+    say("load average at the start: \(readSmallFile("/proc/loadavg")?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
     var ok = true
     do {
         if options.benchmark == "memory" || options.benchmark == "all" { ok = try Memory.run() && ok }
@@ -55,6 +56,8 @@ func runBenchmarks() -> Int32 {
         say("dispatch-bench: \(error)")
         return 1
     }
+    // Other work on a shared machine moves these figures; the load average shows whether there was any.
+    say("load average at the end: \(readSmallFile("/proc/loadavg")?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
     return ok ? 0 : 1
 }
 

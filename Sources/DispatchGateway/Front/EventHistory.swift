@@ -17,7 +17,7 @@ struct EventHistory {
         self.byteLimit = byteLimit
     }
 
-    /// The first seq still held (lastSeq + 1 when empty).
+    /// The first seq still held; nil when nothing is.
     var firstSeq: UInt64? { head < entries.count ? entries[head].seq : nil }
 
     mutating func append(_ entry: Entry) {

@@ -156,7 +156,9 @@ struct JSONParser {
             skipDigits()
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        return Double(text).map(JSON.number)
+        // JSON has no infinity: a number too large for a Double is refused, not turned into null later.
+        guard let value = Double(text), value.isFinite else { return nil }
+        return .number(value)
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
