@@ -516,11 +516,12 @@ class GatewayProcess:
         finally:
             conn.close()
 
-    def raw(self, data: bytes, *, source: str | None = None, timeout: float = 5.0) -> tuple[RawResponse, socket.socket]:
+    def raw(self, data: bytes, *, source: str | None = None, timeout: float = 5.0,
+            head_only: bool = False) -> tuple[RawResponse, socket.socket]:
         """Sends raw bytes on a fresh connection and reads one response; returns it with the open socket."""
         sock = self.connect(source=source, timeout=timeout)
         sock.sendall(data)
-        return read_response(sock, timeout), sock
+        return read_response(sock, timeout, head_only), sock
 
     def login(self, source: str | None = None) -> str:
         """Logs in with the key; returns the Cookie header value."""

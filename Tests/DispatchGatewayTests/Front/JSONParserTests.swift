@@ -2,6 +2,11 @@ import XCTest
 @testable import DispatchGateway
 
 final class JSONParserTests: XCTestCase {
+    func testOverflowingNumberRejected() {
+        XCTAssertNil(JSON.parse(Array("1e400".utf8)))
+        XCTAssertNil(JSON.parse(Array("[-1e400]".utf8)))
+    }
+
     private func parse(_ text: String) -> JSON? { JSON.parse(Array(text.utf8)) }
 
     func testValidDocumentsOfEveryKind() {
@@ -188,8 +193,4 @@ private extension JSON {
         }
     }
 
-    func testOverflowingNumberRejected() {
-        XCTAssertNil(JSON.parse(Array("1e400".utf8)))
-        XCTAssertNil(JSON.parse(Array("[-1e400]".utf8)))
-    }
 }
