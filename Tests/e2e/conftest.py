@@ -167,11 +167,12 @@ class RawWebSocket:
 
     @classmethod
     def open(cls, gw: "GatewayProcess", *, cookie: str | None = None, origin: str | None = "default",
-             path: str = "/ws", source: str | None = None, extra_headers: list[tuple[str, str]] = ()):
+             path: str = "/ws", source: str | None = None, extra_headers: list[tuple[str, str]] = (),
+             host: str | None = None):
         """Performs the upgrade; returns (RawWebSocket or None, the handshake response)."""
         sock = gw.connect(source=source)
         key = base64.b64encode(os.urandom(16)).decode()
-        headers = [("Host", gw.host_header), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        headers = [("Host", host or gw.host_header), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
                    ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", "13")]
         if origin == "default":
             origin = gw.origin

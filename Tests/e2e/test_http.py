@@ -344,3 +344,51 @@ def test_rest_wrong_method_and_route(gateway):
     status, _, body = gateway.request("GET", "/api/no-such-route", auth="bearer")
     assert status == 404 and "error" in body
     gateway.assert_serving()
+
+
+def test_connection_close_and_http10(gateway):
+    response, sock = gateway.raw(head(gateway, "GET /health HTTP/1.1", ["Connection: close"]))
+    try:
+        assert response.status == 200 and response.header("Connection") == "close"
+        assert peer_closed(sock), "Connection: close was not honoured"
+    finally:
+        sock.close()
+    response, sock = gateway.raw(head(gateway, "GET /health HTTP/1.0"))
+    try:
+        assert response.status == 200
+        assert peer_closed(sock), "an HTTP/1.0 request without keep-alive left the connection open"
+    finally:
+        sock.close()
+
+
+def test_header_names_are_case_insensitive(gateway):
+    body = b"{}"
+    data = (f"POST /api/sessions HTTP/1.1\r\nhost: {gateway.host_header}\r\nauthorization: Bearer {gateway.key}\r\n"
+            f"content-length: {len(body)}\r\nCONTENT-TYPE: application/json\r\n\r\n").encode() + body
+    response, sock = gateway.raw(data)
+    sock.close()
+    assert response.status == 201, response
+    gateway.request("DELETE", f"/api/sessions/{response.json()['id']}", auth="bearer")
+
+
+def test_session_limit_is_a_clear_error(own_gateway):
+    gw = own_gateway(extra_env={"MAX_SESSIONS": "2"})
+    ids = []
+    for index in range(2):
+        status, _, body = gw.request("POST", "/api/sessions", {"kind": "pty", "workspace": f"s{index}"}, auth="bearer")
+        assert status == 201, body
+        ids.append(body["id"])
+    status, _, body = gw.request("POST", "/api/sessions", {"kind": "pty", "workspace": "s3"}, auth="bearer")
+    assert status == 503 and isinstance(body["error"], str) and body["error"], (status, body)
+    ws = gw.ws(key_auth=True)
+    try:
+        reply = ws.request("create", kind="pty", workspace="s3")
+        assert reply["ok"] is False and reply["error"], reply
+        assert len(ws.ok("list")["sessions"]) == 2
+        # The sessions that exist are untouched.
+        ws.ok("run:attach", runId=ids[0], afterSeq=0)
+        ws.send({"type": "run:input", "runId": ids[0], "data": "echo $((6*7))\r"})
+        ws.wait_output(ids[0], r"[\r\n]42\r\n", regex=True)
+    finally:
+        ws.close()
+    gw.assert_serving()
