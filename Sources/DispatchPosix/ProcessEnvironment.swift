@@ -11,4 +11,19 @@ public enum ProcessEnvironment {
         }
         return result
     }
+
+    /// Removes `name` and overwrites its value where it lies: unsetenv alone only unlinks the entry,
+    /// and /proc/PID/environ still shows the original bytes to every process of the same user.
+    public static func erase(_ name: String) {
+        let prefix = Array((name + "=").utf8)
+        var pointer = environ
+        while let entry = pointer.pointee {
+            if memcmp(entry, prefix, prefix.count) == 0 {
+                let value = entry + prefix.count
+                memset(value, 0x78, strlen(value))  // 'x'
+            }
+            pointer += 1
+        }
+        unsetenv(name)
+    }
 }

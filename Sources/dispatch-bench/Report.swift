@@ -42,6 +42,11 @@ func fixed(_ value: Double, _ digits: Int = 1) -> String {
     return "\(sign)\(whole)." + String(repeating: "0", count: digits - text.count) + text
 }
 
+/// A difference with its sign, two decimals: "+1.25", "-0.40".
+func signed(_ value: Double) -> String {
+    (value >= 0 ? "+" : "") + fixed(value, 2)
+}
+
 /// Right-aligns `text` in `width` columns, for the aligned tables printed on stdout.
 func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : String(repeating: " ", count: width - text.count) + text

@@ -71,7 +71,7 @@ enum Throughput {
             let gateway = percentile(results[index][2].map(\.ownCPU).sorted(), 0.5)
             let megabytes = Double(results[index][0][0].bytes) / 1e6
             say("  \(pad(producer.name, 5)) CPU   : median \(fixed(cpu[0], 2)) s with the ceiling reader, \(fixed(cpu[2], 2)) s relayed"
-                + " (+\(fixed((cpu[2] - cpu[0]) / megabytes * 1000, 2)) ms per MB; the supervisor \(fixed(gateway / megabytes * 1000, 2)) ms per MB)")
+                + " (\(signed((cpu[2] - cpu[0]) / megabytes * 1000)) ms per MB; the supervisor \(fixed(gateway / megabytes * 1000, 2)) ms per MB)")
             let counts = results[index].flatMap { $0.map(\.bytes) }
             if Set(counts).count != 1 {
                 say("  ERROR \(producer.name): byte counts differ between runs: \(counts)")

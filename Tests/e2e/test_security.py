@@ -242,9 +242,6 @@ def test_failed_logins_and_the_key_leave_no_trace(own_gateway):
                 assert secret not in data, f"a secret is stored in {path}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="gateway bug: unsetenv(TERMINAL_KEY) leaves the original string in the process's "
-                   "environment block, so /proc/<gateway>/environ still shows the key to any process of the same user, "
-                   "including every session's shell")
 def test_key_is_gone_from_the_gateways_own_environment(gateway, client):
     # What a shell in a session (same user) can read about the gateway.
     run_id = create_session(client, "peek")
@@ -286,8 +283,6 @@ def test_static_paths_stay_inside_the_root(gateway, path):
     gateway.assert_serving()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="gateway bug: StaticFiles opens root/sub/file with O_NOFOLLOW, which only "
-                   "guards the last component, so a symlinked folder inside the static root is followed out of it")
 def test_static_files_never_follow_a_symlink_out_of_the_root(own_gateway, tmp_path):
     static = tmp_path / "static"
     static.mkdir()

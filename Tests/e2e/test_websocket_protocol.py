@@ -346,8 +346,6 @@ def test_message_without_type_gets_a_failed_reply(raw_ws):
     assert list_request(sock)["ok"] is True
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="gateway bug: an unknown type without an id is answered "
-                   "{type:reply, ok:false, error} (no id) instead of {type:error, error}")
 def test_unknown_type_without_id_gets_an_error_message(raw_ws):
     sock = raw_ws()
     sock.send_json({"type": "no-such-thing"})

@@ -2,7 +2,7 @@ import DispatchHTTP
 import DispatchPosix
 import Glibc
 
-/// The shared key: from TERMINAL_KEY_FILE, else TERMINAL_KEY (then removed from the process environment with unsetenv), else
+/// The shared key: from TERMINAL_KEY_FILE, else TERMINAL_KEY (then erased from the process environment), else
 /// generated (256 random bits as 64 hex chars) once and kept in `<home>/terminal-key` with mode 0600 (reused on later starts).
 public struct KeyStore {
     public enum Source: Equatable, Sendable {
@@ -32,7 +32,7 @@ public struct KeyStore {
     /// unset, so `TERMINAL_KEY=${TERMINAL_KEY}` in a compose file without a value still gets a generated key.
     public static func load(environment: [String: String], home: String) throws -> (key: String, source: Source) {
         // Removed whichever source wins, so nothing spawned later can inherit it.
-        if environment["TERMINAL_KEY"] != nil { unsetenv("TERMINAL_KEY") }
+        if environment["TERMINAL_KEY"] != nil { ProcessEnvironment.erase("TERMINAL_KEY") }
 
         if let path = environment["TERMINAL_KEY_FILE"], !path.isEmpty {
             return (try validated(readKeyFile(path)), .file(path))

@@ -71,7 +71,9 @@ final class ClientConnection {
         case none
     }
 
+    /// A failed request without an id cannot be matched to a reply, so it gets a plain error message.
     private func reply(_ id: JSON?, _ outcome: Outcome, type: String? = nil) {
+        if id == nil, case .failure(let message) = outcome { return sendError(message) }
         var members: [(String, JSON)] = [("type", .string("reply"))]
         if let id { members.append(("id", id)) }
         switch outcome {

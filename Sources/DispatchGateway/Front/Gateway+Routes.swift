@@ -29,6 +29,7 @@ extension Gateway {
             return credential == nil ? Responses.error(401, "not authenticated") : Responses.json(200, .object([("authenticated", .bool(true))]))
         }
         guard let credential else { return Responses.error(401, "not authenticated") }
+        server?.authenticated.insert(context.connectionID)
         if case .cookie = credential, !["GET", "HEAD"].contains(request.method),
            !requestGuard.originAllowed(request.headers["Origin"], host: request.headers["Host"]) {
             return Responses.error(403, "origin not allowed")

@@ -41,7 +41,7 @@ public final class Gateway {
     var rateLimiter = LoginRateLimiter()
     var authSessions = AuthSessions()
     private(set) var clients: [ObjectIdentifier: ClientConnection] = [:]
-    private var server: HTTPServer?
+    private(set) var server: HTTPServer?
 
     public init(settings: Settings, supervisor: Supervisor, loop: EventLoop) throws(SystemError) {
         self.settings = settings

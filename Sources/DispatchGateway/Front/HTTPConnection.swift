@@ -44,9 +44,11 @@ final class HTTPConnection {
         stream.onDrained = { [unowned self] in if closing { finish() } }
     }
 
+    /// A new connection must send its first request within the header timeout, like any later one:
+    /// a silent socket must not hold a connection slot for the whole idle timeout.
     func start() throws(SystemError) {
         try stream.start()
-        armIdleTimer()
+        armHeaderTimer()
     }
 
     /// Refuses the connection outright (too many connections), then closes.
@@ -57,12 +59,7 @@ final class HTTPConnection {
     private func received(_ bytes: UnsafeRawBufferPointer) {
         guard !closing else { return }
         parser.append(bytes)
-        if headerTimer == nil, parser.hasPartialRequest {
-            headerTimer = loop.schedule(after: limits.headerTimeout) { [weak self] in
-                self?.headerTimer = nil
-                self?.respondAndClose(Responses.error(408, "request not received in time"))
-            }
-        }
+        if headerTimer == nil, parser.hasPartialRequest { armHeaderTimer() }
         do {
             while !closing, let request = try parser.next() {
                 cancelHeaderTimer()
@@ -72,7 +69,10 @@ final class HTTPConnection {
             respondAndClose(Responses.error(error.status, error.reason))
             return
         }
-        if !parser.hasPartialRequest { cancelHeaderTimer() }
+        if !parser.hasPartialRequest, headerTimer != nil, !closing {
+            cancelHeaderTimer()
+            armIdleTimer()
+        }
     }
 
     private func handle(_ request: HTTPRequest) {
@@ -115,6 +115,13 @@ final class HTTPConnection {
         stream.close()
         onFinished(self)
         onFinished = { _ in }
+    }
+
+    private func armHeaderTimer() {
+        headerTimer = loop.schedule(after: limits.headerTimeout) { [weak self] in
+            self?.headerTimer = nil
+            self?.respondAndClose(Responses.error(408, "request not received in time"))
+        }
     }
 
     private func armIdleTimer() {

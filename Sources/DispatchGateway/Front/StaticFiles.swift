@@ -3,8 +3,9 @@ import DispatchPosix
 import Glibc
 
 /// The browser UI from `static/`: GET and HEAD only, a fixed MIME table, an ETag from size and
-/// modification time (304 when it matches), and no path outside the root: every path component must be
-/// a plain name, and symlinks are not followed.
+/// modification time (304 when it matches), and no path outside the root: every component must be
+/// a plain name, and no symlink is followed on the way down (each one is opened with O_NOFOLLOW
+/// relative to the folder before it).
 struct StaticFiles {
     let root: String
     static let maxFileSize = 16 << 20
@@ -21,13 +22,10 @@ struct StaticFiles {
         }
         var components = request.path.split(separator: "/").map(String.init)
         if components.isEmpty { components = ["index.html"] }
-        guard components.allSatisfy({ !$0.hasPrefix(".") && !$0.contains("%") && !$0.contains("\\") }) else {
+        guard components.allSatisfy({ !$0.hasPrefix(".") && !$0.contains("%") && !$0.contains("\\") }),
+              let file = open(components) else {
             return Responses.error(404, "not found")
         }
-        let path = root + "/" + components.joined(separator: "/")
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return Responses.error(404, "not found") }
-        let file = FileDescriptor(adopting: fd)
         var info = stat()
         guard fstat(file.raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= Self.maxFileSize else {
             return Responses.error(404, "not found")
@@ -38,13 +36,31 @@ struct StaticFiles {
         if request.headers["If-None-Match"] == etag {
             return Responses.page(304, contentType: type, body: [], extra: caching)
         }
-        var body = [UInt8](repeating: 0, count: Int(info.st_size))
+        return Responses.page(200, contentType: type, body: readAll(file, size: Int(info.st_size)), extra: caching)
+    }
+
+    /// Walks down from the root one component at a time, never through a symlink.
+    private func open(_ components: [String]) -> FileDescriptor? {
+        var folder = FileDescriptor(adopting: Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+        guard folder.isOpen else { return nil }
+        for (index, name) in components.enumerated() {
+            let last = index == components.count - 1
+            let flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? 0 : O_DIRECTORY)
+            let next = FileDescriptor(adopting: openat(folder.raw, name, flags))
+            guard next.isOpen else { return nil }
+            folder = next
+        }
+        return folder
+    }
+
+    private func readAll(_ file: FileDescriptor, size: Int) -> [UInt8] {
+        var body = [UInt8](repeating: 0, count: size)
         var filled = 0
-        while filled < body.count {
-            let n = body.withUnsafeMutableBytes { read(file.raw, $0.baseAddress! + filled, $0.count - filled) }
+        while filled < size {
+            let n = body.withUnsafeMutableBytes { read(file.raw, $0.baseAddress! + filled, size - filled) }
             if n <= 0 { break }
             filled += n
         }
-        return Responses.page(200, contentType: type, body: Array(body[0..<filled]), extra: caching)
+        return Array(body[0..<filled])
     }
 }
