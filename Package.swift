@@ -21,6 +21,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CDispatchSys"),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "DispatchStore", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(name: "DispatchWire", swiftSettings: strict),
         .target(name: "DispatchPosix", dependencies: ["CDispatchSys"], swiftSettings: strict),
         .target(name: "DispatchTransport", dependencies: ["DispatchWire", "DispatchPosix"], swiftSettings: strict),
@@ -32,6 +34,7 @@ let package = Package(
         .executableTarget(name: "dispatch-bench", dependencies: ["DispatchGateway"], swiftSettings: strict),
         .testTarget(name: "DispatchWireTests", dependencies: ["DispatchWire"], swiftSettings: strict),
         .testTarget(name: "DispatchHTTPTests", dependencies: ["DispatchHTTP"], swiftSettings: strict),
+        .testTarget(name: "DispatchStoreTests", dependencies: ["DispatchStore"], swiftSettings: strict),
         .testTarget(name: "DispatchWorkerTests", dependencies: ["DispatchWorker", "dispatch-worker"], swiftSettings: strict),
         .testTarget(name: "DispatchGatewayTests", dependencies: ["DispatchGateway", "dispatch-worker"], exclude: ["Fixtures"], swiftSettings: strict),
     ]

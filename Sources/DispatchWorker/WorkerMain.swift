@@ -18,8 +18,7 @@ public enum WorkerMain {
         do {
             options = try WorkerOptions.parse(arguments)
         } catch {
-            Log.error("dispatch-worker: \(error)")
-            print(WorkerOptions.usage)
+            Log.error("dispatch-worker: \(error)", [("usage", WorkerOptions.usage)])
             return 2
         }
         guard let secret = readSecret() else {

@@ -22,7 +22,9 @@ struct StaticFiles {
         }
         var components = request.path.split(separator: "/").map(String.init)
         if components.isEmpty { components = ["index.html"] }
+        // Only the UI's own kinds of file are served: a script or a note left in the folder is not.
         guard components.allSatisfy({ !$0.hasPrefix(".") && !$0.contains("%") && !$0.contains("\\") }),
+              let type = Self.types[String(components[components.count - 1].split(separator: ".").last ?? "")],
               let file = open(components) else {
             return Responses.error(404, "not found")
         }
@@ -31,7 +33,7 @@ struct StaticFiles {
             return Responses.error(404, "not found")
         }
         let etag = "\"\(String(info.st_size, radix: 16))-\(String(info.st_mtim.tv_sec, radix: 16))\""
-        let type = Self.types[String(components[components.count - 1].split(separator: ".").last ?? "")] ?? "application/octet-stream"
+
         let caching = [("ETag", etag), ("Cache-Control", "no-cache")]
         if request.headers["If-None-Match"] == etag {
             return Responses.page(304, contentType: type, body: [], extra: caching)

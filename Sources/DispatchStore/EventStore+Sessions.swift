@@ -1,0 +1,140 @@
+/// A logged-in browser: the SHA-256 of its cookie token (never the token itself) and times in
+/// milliseconds since the Unix epoch.
+public struct AuthSessionRow: Equatable, Sendable {
+    public var tokenHash: [UInt8]
+    public var id: String
+    public var createdAt: Int64
+    public var lastSeen: Int64
+
+    public init(tokenHash: [UInt8], id: String, createdAt: Int64, lastSeen: Int64) {
+        self.tokenHash = tokenHash
+        self.id = id
+        self.createdAt = createdAt
+        self.lastSeen = lastSeen
+    }
+}
+
+extension EventStore {
+    // MARK: - Sessions
+
+    /// Inserts or replaces the row, except that `last_seq` never moves back: `append` may have
+    /// advanced it past the value in a row the caller read earlier.
+    public func upsertSession(_ row: SessionRow) throws(StoreError) {
+        try database.execute(
+            """
+            INSERT INTO sessions (id, kind, status, workspace, title, created_at, updated_at, restarts, last_seq, meta)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET
+                kind = excluded.kind, status = excluded.status, workspace = excluded.workspace,
+                title = excluded.title, created_at = excluded.created_at, updated_at = excluded.updated_at,
+                restarts = excluded.restarts, last_seq = max(last_seq, excluded.last_seq), meta = excluded.meta
+            """,
+            [
+                .text(row.id), .text(row.kind), .text(row.status), .text(row.workspace), .text(row.title),
+                .integer(row.createdAt), .integer(row.updatedAt), .integer(Int64(row.restarts)),
+                try .seq(row.lastSeq), .text(row.meta),
+            ]
+        )
+    }
+
+    /// All sessions, oldest first (id breaks ties so the order is stable).
+    public func sessions() throws(StoreError) -> [SessionRow] {
+        var rows: [SessionRow] = []
+        try database.query(
+            """
+            SELECT id, kind, status, workspace, title, created_at, updated_at, restarts, last_seq, meta
+            FROM sessions ORDER BY created_at, id
+            """
+        ) { (row: borrowing Row) throws(StoreError) in
+            rows.append(SessionRow(
+                id: row.string(0), kind: row.string(1), status: row.string(2), workspace: row.string(3),
+                title: row.string(4), createdAt: row.int64(5), updatedAt: row.int64(6), restarts: row.int(7),
+                lastSeq: try row.seq(8), meta: row.string(9)
+            ))
+            return true
+        }
+        return rows
+    }
+
+    /// Removes the session and all its events in one transaction, so no orphan history remains
+    /// if the process dies halfway.
+    public func deleteSession(id: String) throws(StoreError) {
+        try database.transaction { () throws(StoreError) in
+            try database.execute("DELETE FROM session_events WHERE run_id = ?", [.text(id)])
+            try database.execute("DELETE FROM sessions WHERE id = ?", [.text(id)])
+        }
+    }
+
+    /// At gateway start no worker from the previous life is still attached, so sessions it left
+    /// in one of `statusesFrom` are moved to `to`. Returns how many changed. `updatedAt`, when
+    /// given, stamps the changed rows.
+    @discardableResult
+    public func markInterrupted(statusesFrom: [String], to: String, updatedAt: Int64? = nil) throws(StoreError) -> Int {
+        guard !statusesFrom.isEmpty else { return 0 }
+        let placeholders = Array(repeating: "?", count: statusesFrom.count).joined(separator: ", ")
+        let stamp: SQLiteValue = updatedAt.map { .integer($0) } ?? .null
+        try database.execute(
+            "UPDATE sessions SET status = ?, updated_at = coalesce(?, updated_at) WHERE status IN (\(placeholders))",
+            [.text(to), stamp] + statusesFrom.map { .text($0) }
+        )
+        return database.changes
+    }
+
+    // MARK: - Workspaces
+
+    /// Records a workspace; returns false if the name was already known (the row is unchanged).
+    @discardableResult
+    public func addWorkspace(name: String, createdAt: Int64) throws(StoreError) -> Bool {
+        try database.execute(
+            "INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?, ?)", [.text(name), .integer(createdAt)]
+        )
+        return database.changes == 1
+    }
+
+    /// Workspace names in byte order (what the API lists).
+    public func workspaces() throws(StoreError) -> [String] {
+        try database.query("SELECT name FROM workspaces ORDER BY name").compactMap { $0.first?.string }
+    }
+
+    public func removeWorkspace(name: String) throws(StoreError) {
+        try database.execute("DELETE FROM workspaces WHERE name = ?", [.text(name)])
+    }
+
+    // MARK: - Auth sessions
+
+    public func addAuthSession(_ row: AuthSessionRow) throws(StoreError) {
+        try database.execute(
+            "INSERT OR REPLACE INTO auth_sessions (token_hash, id, created_at, last_seen) VALUES (?, ?, ?, ?)",
+            [.blob(row.tokenHash), .text(row.id), .integer(row.createdAt), .integer(row.lastSeen)]
+        )
+    }
+
+    public func authSession(tokenHash: [UInt8]) throws(StoreError) -> AuthSessionRow? {
+        var found: AuthSessionRow?
+        try database.query(
+            "SELECT id, created_at, last_seen FROM auth_sessions WHERE token_hash = ?", [.blob(tokenHash)]
+        ) { (row: borrowing Row) in
+            found = AuthSessionRow(tokenHash: tokenHash, id: row.string(0), createdAt: row.int64(1), lastSeen: row.int64(2))
+            return false
+        }
+        return found
+    }
+
+    public func touchAuthSession(tokenHash: [UInt8], lastSeen: Int64) throws(StoreError) {
+        try database.execute(
+            "UPDATE auth_sessions SET last_seen = max(last_seen, ?) WHERE token_hash = ?",
+            [.integer(lastSeen), .blob(tokenHash)]
+        )
+    }
+
+    public func deleteAuthSession(tokenHash: [UInt8]) throws(StoreError) {
+        try database.execute("DELETE FROM auth_sessions WHERE token_hash = ?", [.blob(tokenHash)])
+    }
+
+    /// Drops logins idle since before `lastSeenBefore`; returns how many.
+    @discardableResult
+    public func pruneAuthSessions(lastSeenBefore: Int64) throws(StoreError) -> Int {
+        try database.execute("DELETE FROM auth_sessions WHERE last_seen < ?", [.integer(lastSeenBefore)])
+        return database.changes
+    }
+}
