@@ -228,7 +228,8 @@ public final class SQLiteDatabase {
     private static func explainOpenFailure(_ error: StoreError, path: String) -> StoreError {
         guard case .sqlite(let code, let message) = error else { return error }
         switch code & 0xFF {
-        case SQLITE_NOTADB: return .notADatabase(path: path, message: message)
+        // A damaged file reads as one too: either way the operator must restore or move it.
+        case SQLITE_NOTADB, SQLITE_CORRUPT: return .notADatabase(path: path, message: message)
         case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH: return .cannotOpen(path: path, message: message)
         default: return error
         }

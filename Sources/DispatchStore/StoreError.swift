@@ -5,7 +5,7 @@ import CSQLite
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file could not be created or opened (missing folder, a directory, no permission).
     case cannotOpen(path: String, message: String)
-    /// The file exists but is not an SQLite database (garbage, truncated, encrypted).
+    /// The file exists but is not a usable SQLite database (garbage, truncated, damaged).
     case notADatabase(path: String, message: String)
     /// The file was written by a newer build; it is left exactly as found.
     case newerSchema(found: Int, supported: Int)
