@@ -8,7 +8,8 @@ import PackageDescription
 //   DispatchHTTP       HTTP/1.1 parsing, WebSocket framing, SHA-1/SHA-256/Base64; pure, stdlib only, no I/O
 //   DispatchTransport  a framed non-blocking connection on the loop  (Wire + Posix)
 //   DispatchWorker     one session's program and its link to the gateway  (Transport)
-//   DispatchGateway    the supervisor, auth, and the HTTP/WebSocket front  (Transport + HTTP)
+//   DispatchStore      SQLite (CSQLite system library): migrations, events, sessions, pruning
+//   DispatchGateway    the supervisor, auth, persistence, and the HTTP/WebSocket front  (Transport + HTTP + Store)
 //   dispatch-worker, dispatch-gateway: thin main.swift files; dispatch-bench: the benchmarks
 // The worker side never imports Foundation: every idle worker's footprint counts.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
@@ -28,7 +29,7 @@ let package = Package(
         .target(name: "DispatchTransport", dependencies: ["DispatchWire", "DispatchPosix"], swiftSettings: strict),
         .target(name: "DispatchWorker", dependencies: ["DispatchTransport"], swiftSettings: strict),
         .target(name: "DispatchHTTP", swiftSettings: strict),
-        .target(name: "DispatchGateway", dependencies: ["DispatchTransport", "DispatchHTTP"], swiftSettings: strict),
+        .target(name: "DispatchGateway", dependencies: ["DispatchTransport", "DispatchHTTP", "DispatchStore"], swiftSettings: strict),
         .executableTarget(name: "dispatch-worker", dependencies: ["DispatchWorker"], swiftSettings: strict),
         .executableTarget(name: "dispatch-gateway", dependencies: ["DispatchGateway"], swiftSettings: strict),
         .executableTarget(name: "dispatch-bench", dependencies: ["DispatchGateway"], swiftSettings: strict),

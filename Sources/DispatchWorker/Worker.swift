@@ -46,6 +46,7 @@ public final class Worker {
         link.onMessage = { [unowned self] in handle($0) }
         link.onReadBatchEnd = { [unowned self] in updateReading() }
         link.onEnd = { [unowned self] ending in
+            if program == nil { return finish(code: 3) }  // the gateway read our fatal message and hung up
             Log.warn("gateway connection ended", [("session", options.sessionId), ("reason", "\(ending)")])
             gatewayLost()
         }
@@ -62,7 +63,8 @@ public final class Worker {
             link.send(.hello(Hello(sessionId: options.sessionId, secret: secret, programPid: 0, lastSeq: 0)))
             link.send(.fatal(message: error.description))
             Log.error("cannot start the session's program", [("session", options.sessionId), ("error", error.description)])
-            finish(code: 3)
+            // Exiting now could race the message: wait for the gateway to hang up, within reason.
+            loop.schedule(after: .seconds(5)) { [weak self] in self?.finish(code: 3) }
         }
     }
 

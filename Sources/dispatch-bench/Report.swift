@@ -1,8 +1,8 @@
 import Glibc
 
 // Small formatting and statistics helpers. The bench avoids Foundation on purpose: this process
-// hosts the supervisor and its RSS/PSS is reported as the gateway's, and the real gateway does not
-// load Foundation either.
+// hosts the supervisor and its RSS/PSS is reported as the gateway's, so the bench's own code should
+// add as little to it as it can.
 
 extension Duration {
     var seconds: Double {

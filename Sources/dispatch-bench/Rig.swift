@@ -26,7 +26,11 @@ final class Rig {
         environment = WorkerEnvironment.build(from: ProcessEnvironment.current())
         do {
             loop = try EventLoop()
-            supervisor = try Supervisor(settings: .init(runtimeDirectory: folder + "/run", workerExecutable: worker), loop: loop)
+            var settings = Supervisor.Settings(runtimeDirectory: folder + "/run", workerExecutable: worker)
+            // Stopped sessions are never removed from a supervisor and still count against the
+            // limit, so a long run (many samples or runs) would hit it; the bench is not about limits.
+            settings.maxSessions = .max
+            supervisor = try Supervisor(settings: settings, loop: loop)
         } catch {
             throw BenchError("cannot start the supervisor: \(error)")
         }

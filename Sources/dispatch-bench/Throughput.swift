@@ -119,7 +119,7 @@ enum Throughput {
     /// EAGAIN on the project's own loop, as the worker does, and shows what that way of reading costs
     /// before any relaying. (The ceiling is not the better of the two per round: a maximum over twice
     /// as many samples as the relay has would bias the ratio against the relay.)
-    enum Reader: String, CaseIterable {
+    enum Reader: String {
         case blocking, epoll
     }
 
@@ -133,6 +133,8 @@ enum Throughput {
         let child: PtyChild
         do { child = try Spawn.onPty(command, cols: 80, rows: 24) } catch { throw BenchError("raw pty \(producer.name): \(error)") }
         let result = Result { () throws(BenchError) in try drain(child.master, reader: reader, rig: rig) }
+        // A reader that gave up leaves the producer blocked on a full pty; end it before waiting.
+        if case .failure = result { Processes.signalGroup(child.pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
         let cpu = CPUTime.now() - cpuBefore

@@ -193,31 +193,44 @@ def test_attach_after_seq_replays_exactly_the_rest(gateway, cookie, client):
         client.ok("run:close", runId=run_id)
 
 
-def test_attach_reports_where_trimmed_history_starts(gateway, cookie, client):
-    """More output than the history keeps (4 MiB): a replay from 0 says where it starts, then has no gap."""
+def test_attach_reports_where_pruned_history_starts(own_gateway):
+    """More output than retention keeps (1 MiB per session, pruned every second): a replay from 0 says
+    where the history now starts, then has no gap; the REST history says the same."""
+    gateway = own_gateway(extra_env={"RETENTION_MB_PER_SESSION": "1", "RETENTION_PRUNE_SECONDS": "1"})
+    cookie = gateway.login()
+    client = gateway.ws(cookie=cookie)
     run_id = create_session(client, "history")
     attach_running(client, run_id)
-    typed(client, run_id, "head -c 6000000 /dev/zero | tr '\\0' a; echo; echo hist''-done\r")
+    typed(client, run_id, "head -c 3000000 /dev/zero | tr '\\0' a; echo; echo hist''-done\r")
     client.wait_output(run_id, "hist-done\r\n", timeout=30)
     client.drain(0.3)
     full = client.events(run_id)
     assert_gapless(full)
+    deadline = time.monotonic() + 10
+    while True:
+        status, _, history = gateway.request("GET", f"/api/sessions/{run_id}/events?after=0&limit=5", auth=cookie)
+        assert status == 200, history
+        if history.get("historyStart", 1) > 1:
+            break
+        assert time.monotonic() < deadline, f"history was not pruned: {history!r}"
+        time.sleep(0.3)
+    assert history["events"][0]["seq"] == history["historyStart"]
     late = gateway.ws(cookie=cookie)
     try:
         reply = late.ok("run:attach", runId=run_id, afterSeq=0)
         start = reply.get("historyStart")
-        assert isinstance(start, int) and start > 1, f"no historyStart after 6 MB of output: {reply!r}"
+        assert isinstance(start, int) and start > 1, reply
         late.wait_event(run_id, lambda e: e["seq"] == full[-1]["seq"], 10, "the replay up to the last seq")
-        replayed = late.events(run_id)
+        replayed = [e for e in late.events(run_id) if e["seq"] >= start]
         assert replayed[0]["seq"] == start
         assert_gapless(replayed, first=start)
-        assert signature(replayed) == signature([e for e in full if e["seq"] >= start])
-        # Asking from inside the kept range needs no historyStart.
+        assert signature(replayed[:len([e for e in full if e["seq"] >= start])]) == signature([e for e in full if e["seq"] >= start])
         reply = late.ok("run:attach", runId=run_id, afterSeq=full[-2]["seq"])
         assert "historyStart" not in reply, reply
     finally:
         late.close()
         client.ok("run:close", runId=run_id)
+        client.close()
 
 
 def test_detach_stops_the_events(gateway, cookie, client):

@@ -27,10 +27,16 @@ final class ClientAPI {
             case .failure(let error): return .failure(error.message)
             }
         case "run:attach":
-            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
-                let afterSeq = UInt64(max(0, message["afterSeq"]?.integer ?? 0))
-                let historyStart = try hub.attach(client, runId: runId, afterSeq: afterSeq, flow: message["flow"]?.bool ?? false)
+            guard let runId = message["runId"]?.string else { return .failure("this message needs \"runId\"") }
+            let afterSeq = message["afterSeq"].map { $0.integer ?? -1 } ?? 0
+            guard afterSeq >= 0 else {
+                return .failure("\"afterSeq\" must be a whole number from 0")
+            }
+            do {
+                let historyStart = try hub.attach(client, runId: runId, afterSeq: UInt64(afterSeq), flow: message["flow"]?.bool ?? false)
                 return .success([("runId", .string(runId))] + (historyStart.map { [("historyStart", .int($0))] } ?? []))
+            } catch {
+                return .failure(error.description)
             }
         case "run:input":
             return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in

@@ -1,5 +1,6 @@
 import DispatchHTTP
 import DispatchPosix
+import DispatchStore
 
 /// The HTTP routes of DESIGN section 5.
 extension Gateway {
@@ -16,9 +17,13 @@ extension Gateway {
 
     private func health(_ request: HTTPRequest) -> HTTPResponse {
         guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET, HEAD") }
-        let healthy = !supervisor.isShuttingDown
-        return Responses.json(healthy ? 200 : 503, .object([
-            ("status", .string(healthy ? "ok" : "shutting down")), ("sessions", .int(supervisor.list().count)),
+        var problems: [String] = []
+        if supervisor.isShuttingDown { problems.append("shutting down") }
+        if let failure = hub.recorder.failure { problems.append("store: \(failure)") }
+        if hub.recorder.attempt("health check", { try $0.lastSeq(runId: "") }) == nil { problems.append("store unreachable") }
+        return Responses.json(problems.isEmpty ? 200 : 503, .object([
+            ("status", .string(problems.isEmpty ? "ok" : "unwell")), ("sessions", .int(supervisor.list().count)),
+            ("problems", .array(problems.map(JSON.string))),
         ]))
     }
 
@@ -55,11 +60,39 @@ extension Gateway {
                 return Responses.error(404, error.description)
             }
             return hub.descriptor(parts[3]).map { Responses.json(200, $0) } ?? Responses.error(404, "no session \(parts[3])")
+        case ("GET", "sessions", 5) where parts[4] == "events":
+            return events(of: parts[3], request)
         case (_, "sessions", 3): return methodNotAllowed("GET, POST")
         case (_, "sessions", 4): return methodNotAllowed("GET, DELETE")
         default:
             return Responses.error(404, "no such route")
         }
+    }
+
+    /// A page of a session's stored history, for scripts: `?after=N&limit=M` (limit 1-1000, default 100).
+    private func events(of id: String, _ request: HTTPRequest) -> HTTPResponse {
+        guard hub.exists(id) else { return Responses.error(404, "no session \(id)") }
+        let after = request.queryValue("after").map { UInt64($0) } ?? 0
+        let limit = request.queryValue("limit").map { Int($0) } ?? 100
+        guard let after else { return Responses.error(400, "\"after\" must be a whole number from 0") }
+        guard let limit, (1...1000).contains(limit) else { return Responses.error(400, "\"limit\" must be a whole number from 1 to 1000") }
+        let page: [StoredEvent]
+        do {
+            page = try hub.recorder.events(runId: id, after: after, limit: limit)
+        } catch {
+            return Responses.error(503, "cannot read the session's history: \(error)")
+        }
+        var body = "{\"events\":["
+        for (index, event) in page.enumerated() {
+            if index > 0 { body += "," }
+            body += "{" + SessionHub.fields(event) + "}"
+        }
+        body += "]"
+        if let first = try? hub.recorder.store.firstSeq(runId: id), first > after + 1 { body += ",\"historyStart\":\(first)" }
+        body += "}"
+        var response = Responses.json(200, .null)
+        response.body = Array(body.utf8)
+        return response
     }
 
     private func login(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {

@@ -1,5 +1,6 @@
 import DispatchHTTP
 import DispatchPosix
+import DispatchStore
 
 /// The front of dispatch-gateway: the HTTP server, authentication, the REST routes, WebSocket clients,
 /// and the session hub, all on one event loop with the supervisor. Loop-confined.
@@ -43,11 +44,11 @@ public final class Gateway {
     private(set) var clients: [ObjectIdentifier: ClientConnection] = [:]
     private(set) var server: HTTPServer?
 
-    public init(settings: Settings, supervisor: Supervisor, loop: EventLoop) throws(SystemError) {
+    public init(settings: Settings, supervisor: Supervisor, store: EventStore, loop: EventLoop) throws(SystemError) {
         self.settings = settings
         self.loop = loop
         self.supervisor = supervisor
-        hub = SessionHub(supervisor: supervisor, loop: loop, limits: settings.limits)
+        hub = SessionHub(supervisor: supervisor, recorder: EventRecorder(store: store, loop: loop), loop: loop, limits: settings.limits)
         let workspaces = Workspaces(root: settings.workspacesRoot)
         api = ClientAPI(hub: hub, supervisor: supervisor, workspaces: workspaces,
                         environment: settings.sessionEnvironment, defaultCommand: settings.defaultCommand)
@@ -63,6 +64,11 @@ public final class Gateway {
             (clients.count, clients.values.filter { !$0.authenticated }.count)
         }
         self.server = server
+    }
+
+    /// Writes every pending event (at shutdown).
+    public func flush() {
+        hub.recorder.flush()
     }
 
     /// The port actually bound (differs from the setting when it was 0).

@@ -1,9 +1,10 @@
 import DispatchPosix
+import DispatchStore
 import DispatchWire
 
-/// Between the supervisor and the clients: every session's descriptor and recent history, who is
-/// watching what, and the back-pressure rule: a session is held (its worker not credited) while any of
-/// its viewers is behind, and a viewer that stays behind too long is detached. Loop-confined.
+/// Between the supervisor, the store and the clients: every session's descriptor and stored history,
+/// who is watching what, and the back-pressure rule: a session is held (its worker not credited) while
+/// any of its viewers is behind, and a viewer that stays behind too long is detached. Loop-confined.
 final class SessionHub {
     struct Record {
         var workspace: String
@@ -15,24 +16,31 @@ final class SessionHub {
     private let supervisor: Supervisor
     private let loop: EventLoop
     private let limits: ServerLimits
-    private let historyBytes: Int
+    let recorder: EventRecorder
     private var records: [String: Record] = [:]
-    private var histories: [String: EventHistory] = [:]
+    /// Sessions of earlier gateway runs: their history can be read, nothing runs.
+    private var pastSessions: [String: SessionRow] = [:]
     private var viewers: [String: [Viewer]] = [:]
     private var held: Set<String> = []
     /// Any session was created, changed status, or went away.
     var onSessionsChanged: () -> Void = {}
 
-    init(supervisor: Supervisor, loop: EventLoop, limits: ServerLimits, historyBytes: Int = 4 << 20) {
+    init(supervisor: Supervisor, recorder: EventRecorder, loop: EventLoop, limits: ServerLimits) {
         self.supervisor = supervisor
+        self.recorder = recorder
         self.loop = loop
         self.limits = limits
-        self.historyBytes = historyBytes
+        // A session left running by a gateway that is gone has no worker any more.
+        let now = WallClock.milliseconds()
+        recorder.attempt("mark interrupted sessions") { try $0.markInterrupted(statusesFrom: ["starting", "running"], to: "stopped", updatedAt: now) }
+        for row in recorder.attempt("load sessions", { try $0.sessions() }) ?? [] { pastSessions[row.id] = row }
         supervisor.onEvent = { [unowned self] id, event in received(id, event) }
         supervisor.onSessionChanged = { [unowned self] info in
             records[info.id]?.updatedAt = WallClock.milliseconds()
+            save(info)
             onSessionsChanged()
         }
+        recorder.onStored = { [unowned supervisor] runId, seq in supervisor.stored(runId, through: seq) }
         scheduleStallCheck()
     }
 
@@ -43,38 +51,55 @@ final class SessionHub {
         // Recorded first: the supervisor reports the new session while creating it.
         let id = Secrets.sessionID()
         records[id] = Record(workspace: workspace, title: workspace, createdAt: now, updatedAt: now)
-        histories[id] = EventHistory(byteLimit: historyBytes)
         do {
             return descriptor(try supervisor.create(spec, id: id))
         } catch {
             records[id] = nil
-            histories[id] = nil
             throw error
         }
     }
 
+    /// Past sessions first, then this run's, each in creation order.
     func list() -> [JSON] {
-        supervisor.list().map(descriptor)
+        pastSessions.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.map(descriptor)
+            + supervisor.list().map(descriptor)
     }
 
     func descriptor(_ id: String) -> JSON? {
-        supervisor.info(id).map(descriptor)
+        supervisor.info(id).map(descriptor) ?? pastSessions[id].map(descriptor)
+    }
+
+    func exists(_ id: String) -> Bool {
+        supervisor.info(id) != nil || pastSessions[id] != nil
     }
 
     private func descriptor(_ info: SessionInfo) -> JSON {
+        descriptor(row(info))
+    }
+
+    private func descriptor(_ row: SessionRow) -> JSON {
+        .object([
+            ("id", .string(row.id)), ("kind", .string(row.kind)), ("status", .string(row.status)),
+            ("workspace", .string(row.workspace)), ("title", .string(row.title)),
+            ("createdAt", .string(WallClock.iso8601(milliseconds: row.createdAt))),
+            ("updatedAt", .string(WallClock.iso8601(milliseconds: row.updatedAt))),
+            ("restarts", .int(row.restarts)), ("lastSeq", .int(row.lastSeq)),
+            ("meta", JSON.parse(Array(row.meta.utf8)) ?? .object([])),
+        ])
+    }
+
+    private func row(_ info: SessionInfo) -> SessionRow {
         let record = records[info.id]
-        var members: [(String, JSON)] = [
-            ("id", .string(info.id)), ("kind", .string(info.kind.rawValue)), ("status", .string(info.status.rawValue)),
-            ("workspace", .string(record?.workspace ?? "")), ("title", .string(record?.title ?? "")),
-            ("createdAt", .string(WallClock.iso8601(milliseconds: record?.createdAt ?? 0))),
-            ("updatedAt", .string(WallClock.iso8601(milliseconds: record?.updatedAt ?? 0))),
-            ("restarts", .int(info.restarts)), ("lastSeq", .int(info.lastSeq)),
-        ]
         var meta: [(String, JSON)] = [("cwd", .string(info.directory))]
         if let pid = info.programPid { meta.append(("pid", .int(pid))) }
         if let detail = info.detail { meta.append(("detail", .string(detail))) }
-        members.append(("meta", .object(meta)))
-        return .object(members)
+        return SessionRow(id: info.id, kind: info.kind.rawValue, status: info.status.rawValue, workspace: record?.workspace ?? "",
+                          title: record?.title ?? "", createdAt: record?.createdAt ?? 0, updatedAt: record?.updatedAt ?? 0,
+                          restarts: info.restarts, lastSeq: info.lastSeq, meta: JSON.object(meta).text)
+    }
+
+    private func save(_ info: SessionInfo) {
+        recorder.attempt("save session") { try $0.upsertSession(row(info)) }
     }
 
     // MARK: viewers
@@ -82,18 +107,41 @@ final class SessionHub {
     /// Sends every held event after `afterSeq`, then keeps the viewer for live events: both happen in
     /// this one loop turn, so there is no gap and no duplicate at the seam. Returns where the held
     /// history starts when the client asked for events that are no longer kept.
-    func attach(_ client: ClientConnection, runId: String, afterSeq: UInt64, flow: Bool) throws(SupervisorError) -> UInt64? {
-        guard supervisor.info(runId) != nil, let history = histories[runId] else { throw .unknownSession(runId) }
+    func attach(_ client: ClientConnection, runId: String, afterSeq: UInt64, flow: Bool) throws(AttachError) -> UInt64? {
+        guard exists(runId) else { throw .unknownSession(runId) }
         detach(client, runId: runId)
         let viewer = Viewer(runId: runId, flow: flow, client: client)
-        for entry in history.entries(after: afterSeq) {
-            client.sendRaw(entry.message)
-            viewer.sent(seq: entry.seq, size: entry.size)
+        var after = afterSeq
+        do {
+            while true {
+                let page = try recorder.events(runId: runId, after: after, limit: 1000)
+                for event in page {
+                    let message = Self.message(event)
+                    client.sendRaw(message)
+                    viewer.sent(seq: event.seq, size: message.utf8.count)
+                }
+                guard let last = page.last, page.count == 1000 else { break }
+                after = last.seq
+            }
+        } catch {
+            throw .store(error.description)
         }
         viewers[runId, default: []].append(viewer)
         evaluate(runId)
-        guard let first = history.firstSeq, first > afterSeq + 1 else { return nil }
+        guard let first = try? recorder.store.firstSeq(runId: runId), first > afterSeq + 1 else { return nil }
         return first
+    }
+
+    enum AttachError: Error, CustomStringConvertible {
+        case unknownSession(String)
+        case store(String)
+
+        var description: String {
+            switch self {
+            case .unknownSession(let id): "no session \(id)"
+            case .store(let message): "cannot read the session's history: \(message)"
+            }
+        }
     }
 
     func detach(_ client: ClientConnection, runId: String) {
@@ -120,18 +168,26 @@ final class SessionHub {
     private func received(_ id: String, _ event: SessionEvent) {
         let ts = WallClock.milliseconds()
         records[id]?.updatedAt = ts
-        let message = JSON.object([
-            ("type", .string("run:event")), ("runId", .string(id)), ("seq", .int(event.seq)),
-            ("channel", .string(event.channel)), ("payload", Self.payload(event.body)), ("ts", .int(ts)),
-        ]).text
-        let size = message.utf8.count
-        histories[id]?.append(EventHistory.Entry(seq: event.seq, message: message, size: size))
+        let stored = StoredEvent(runId: id, seq: event.seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts)
+        recorder.record(stored)
         guard let list = viewers[id] else { return }
+        let message = Self.message(stored)
+        let size = message.utf8.count
         for viewer in list {
             viewer.client.sendRaw(message)
             viewer.sent(seq: event.seq, size: size)
         }
         evaluate(id)
+    }
+
+    /// The `run:event` message, built around the payload's JSON text (written once, when the event arrived).
+    static func message(_ event: StoredEvent) -> String {
+        "{\"type\":\"run:event\",\"runId\":" + JSONString.quoted(event.runId) + "," + fields(event) + "}"
+    }
+
+    /// `"seq":…,"channel":…,"payload":…,"ts":…`, shared by the WebSocket and the REST history.
+    static func fields(_ event: StoredEvent) -> String {
+        "\"seq\":\(event.seq),\"channel\":" + JSONString.quoted(event.channel) + ",\"payload\":" + event.payload + ",\"ts\":\(event.ts)"
     }
 
     static func payload(_ body: SessionEvent.Body) -> JSON {

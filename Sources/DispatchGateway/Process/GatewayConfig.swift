@@ -16,6 +16,10 @@ public struct GatewayConfig: Sendable {
     public var secureCookies: Bool
     public var logLevel: Log.Level
     public var testEchoEndpoint: Bool
+    public var databasePath: String
+    public var retentionDays: Int
+    public var retentionBytesPerSession: Int
+    public var pruneIntervalSeconds: Int
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -37,6 +41,10 @@ public struct GatewayConfig: Sendable {
         allowedHosts = Self.list(values["ALLOWED_HOSTS"])
         secureCookies = try Self.flag(values, "COOKIE_SECURE")
         testEchoEndpoint = try Self.flag(values, "DISPATCH_TEST_ECHO")
+        databasePath = values["DATABASE_PATH"] ?? home + "/dispatch.db"
+        retentionDays = try Self.integer(values, "RETENTION_DAYS", default: 30, in: 1...36500)
+        retentionBytesPerSession = try Self.integer(values, "RETENTION_MB_PER_SESSION", default: 64, in: 1...1_000_000) << 20
+        pruneIntervalSeconds = try Self.integer(values, "RETENTION_PRUNE_SECONDS", default: 600, in: 1...86_400)
         let level = values["LOG_LEVEL"] ?? "info"
         guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")

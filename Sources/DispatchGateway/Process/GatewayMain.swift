@@ -1,4 +1,6 @@
 import DispatchPosix
+import DispatchStore
+import Foundation
 import Glibc
 
 /// The whole life of a `dispatch-gateway` process; `main.swift` only calls this.
@@ -33,9 +35,11 @@ public enum GatewayMain {
             try config.prepareFolders()
             let (key, source) = try KeyStore.load(environment: values, home: config.home)
             announce(source, config: config)
+            let store = try EventStore(path: config.databasePath)
             let loop = try EventLoop()
             var supervisorSettings = Supervisor.Settings(runtimeDirectory: config.runtimeDirectory, workerExecutable: config.workerExecutable)
             supervisorSettings.maxSessions = config.maxSessions
+            supervisorSettings.acknowledgeOnlyStored = true
             let supervisor = try Supervisor(settings: supervisorSettings, loop: loop)
             var settings = Gateway.Settings(key: key, workspacesRoot: config.workspacesRoot, staticRoot: config.staticRoot,
                                             sessionEnvironment: WorkerEnvironment.build(from: environment))
@@ -45,14 +49,21 @@ public enum GatewayMain {
             settings.allowedHosts = config.allowedHosts
             settings.secureCookies = config.secureCookies
             settings.echoEndpoint = config.testEchoEndpoint
-            let gateway = try Gateway(settings: settings, supervisor: supervisor, loop: loop)
+            let gateway = try Gateway(settings: settings, supervisor: supervisor, store: store, loop: loop)
+            let pruner = RetentionPruner(databasePath: config.databasePath, days: config.retentionDays,
+                                             bytesPerSession: config.retentionBytesPerSession,
+                                             interval: TimeInterval(config.pruneIntervalSeconds))
+            pruner.start()
             let registration = try loop.register(signals.raw, for: .readable) { _ in
                 while let signal = Signals.next(on: signals) {
                     if signal == SIGCHLD {
                         supervisor.reapChildren()
                     } else {
                         Log.info("shutting down", [("signal", "\(signal)")])
-                        supervisor.shutdown { loop.stop() }
+                        supervisor.shutdown {
+                            gateway.flush()
+                            loop.stop()
+                        }
                     }
                 }
             }

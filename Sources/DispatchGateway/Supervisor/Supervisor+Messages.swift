@@ -8,15 +8,12 @@ extension Supervisor {
         worker.heartbeat?.heardFrom(now: .now)
         switch message {
         case .output(let seq, let bytes):
-            guard accept(seq, from: worker, session) else { return }
-            emit(session, .output(String(decoding: bytes, as: UTF8.self)))
+            relay(seq, .output(String(decoding: bytes, as: UTF8.self)), from: worker, session)
         case .event(let seq, let channel, let payload):
-            guard accept(seq, from: worker, session) else { return }
-            emit(session, .worker(channel: channel, payload: payload))
+            relay(seq, .worker(channel: channel, payload: payload), from: worker, session)
         case .exit(let seq, let status):
-            guard accept(seq, from: worker, session) else { return }
+            guard relay(seq, .exit(status), from: worker, session) else { return }
             worker.reportedEnd = true
-            emit(session, .exit(status))
             let how = switch status {
             case .exited(let code): "program exited with status \(code)"
             case .signaled(let signal): "program killed by signal \(signal)"
@@ -36,6 +33,15 @@ extension Supervisor {
         case .hello, .welcome, .input, .resize, .ack:
             violation(session, worker, "sent \(message.name), which only a gateway sends")
         }
+    }
+
+    /// Emits what worker message `seq` carried, remembering which session event it became.
+    @discardableResult
+    private func relay(_ seq: UInt64, _ body: SessionEvent.Body, from worker: WorkerProcess, _ session: SupervisedSession) -> Bool {
+        guard accept(seq, from: worker, session) else { return false }
+        emit(session, body)
+        worker.emitted(eventSeq: session.lastSeq, workerSeq: seq)
+        return true
     }
 
     /// Sequence numbers must continue without a gap; a replay of what we already hold is skipped.

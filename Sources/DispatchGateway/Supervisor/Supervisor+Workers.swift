@@ -105,9 +105,11 @@ extension Supervisor {
     }
 
     func acknowledge(_ session: SupervisedSession) {
-        guard !session.paused, let worker = session.worker, worker.lastReceived > worker.lastAcknowledged else { return }
-        worker.lastAcknowledged = worker.lastReceived
-        worker.link?.send(.ack(seq: worker.lastReceived))
+        guard !session.paused, let worker = session.worker else { return }
+        let through = settings.acknowledgeOnlyStored ? worker.lastStored : worker.lastReceived
+        guard through > worker.lastAcknowledged else { return }
+        worker.lastAcknowledged = through
+        worker.link?.send(.ack(seq: through))
     }
 
     private func workerExited(_ session: SupervisedSession, _ status: ChildExit) {

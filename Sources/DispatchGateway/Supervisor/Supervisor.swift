@@ -24,6 +24,9 @@ public final class Supervisor: @unchecked Sendable {
         public var restart = RestartPolicy.Settings()
         /// How long a shutdown waits for programs to end after hanging them up, before killing.
         public var shutdownGrace: Duration = .seconds(3)
+        /// When set, a worker is acknowledged only for events the owner reported stored (`stored(_:through:)`),
+        /// so a gateway crash loses nothing the worker still holds.
+        public var acknowledgeOnlyStored = false
 
         public init(runtimeDirectory: String, workerExecutable: String) {
             self.runtimeDirectory = runtimeDirectory
@@ -134,6 +137,13 @@ public final class Supervisor: @unchecked Sendable {
         let session = try existing(id)
         session.paused = paused
         if !paused { acknowledge(session) }
+    }
+
+    /// Events of session `id` up to `seq` are durable: the worker may forget what produced them.
+    public func stored(_ id: String, through seq: UInt64) {
+        guard let session = sessions[id], let worker = session.worker else { return }
+        worker.markStored(throughEvent: seq)
+        acknowledge(session)
     }
 
     /// Hangs up every session, kills what is left after the grace period, and calls `completion`

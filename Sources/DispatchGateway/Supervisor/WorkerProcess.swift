@@ -22,6 +22,10 @@ final class WorkerProcess {
     /// The last output/event/exit seq received from this worker, and the last one acknowledged to it.
     var lastReceived: UInt64 = 0
     var lastAcknowledged: UInt64 = 0
+    /// The last worker seq whose event is stored, and which session event each unstored worker seq became.
+    private(set) var lastStored: UInt64 = 0
+    private var unstored: [(eventSeq: UInt64, workerSeq: UInt64)] = []
+    private var unstoredHead = 0
     /// Set once the worker reported its program's exit or a fatal error: its death is then expected.
     var reportedEnd = false
     private let onExit: (ChildExit) -> Void
@@ -50,6 +54,22 @@ final class WorkerProcess {
     }
 
     deinit { stopWatching() }
+
+    /// Worker seq `workerSeq` was emitted as session event `eventSeq`.
+    func emitted(eventSeq: UInt64, workerSeq: UInt64) {
+        unstored.append((eventSeq, workerSeq))
+    }
+
+    func markStored(throughEvent seq: UInt64) {
+        while unstoredHead < unstored.count, unstored[unstoredHead].eventSeq <= seq {
+            lastStored = unstored[unstoredHead].workerSeq
+            unstoredHead += 1
+        }
+        if unstoredHead > 1024 {
+            unstored.removeFirst(unstoredHead)
+            unstoredHead = 0
+        }
+    }
 
     /// For a subreaper that reaped this worker through waitpid(-1) before its pidfd fired.
     func reaped(_ status: ChildExit) {
