@@ -5,7 +5,7 @@ import DispatchPosix
 final class ClientAPI {
     private let hub: SessionHub
     private let supervisor: Supervisor
-    private let workspaces: Workspaces
+    let workspaces: Workspaces
     private let environment: [String]
     private let defaultCommand: [String]
 
@@ -42,8 +42,13 @@ final class ClientAPI {
             return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
                 guard let data = message["data"]?.string else { return .failure("run:input needs \"data\" as a string") }
                 try supervisor.input(runId, Array(data.utf8))
+                bytesIn += data.utf8.count
                 return .none
             }
+        case "rename":
+            guard let runId = message["runId"]?.string else { return .failure("this message needs \"runId\"") }
+            guard let title = Self.validTitle(message["title"]) else { return .failure(Self.titleRule) }
+            return hub.rename(runId, title: title) ? .success([]) : .failure("no session \(runId)")
         case "run:resize":
             return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
                 guard let cols = message["cols"]?.integer, let rows = message["rows"]?.integer else {
@@ -71,6 +76,16 @@ final class ClientAPI {
         default:
             return .failure("unknown message type \(JSONString.quoted(type))")
         }
+    }
+
+    /// Typed into sessions, for the metrics.
+    private(set) var bytesIn = 0
+
+    static let titleRule = "\"title\" must be a string of 1 to 200 characters"
+
+    static func validTitle(_ value: JSON?) -> String? {
+        guard let title = value?.string, (1...200).contains(title.count), !title.unicodeScalars.contains(where: { $0.value < 0x20 }) else { return nil }
+        return title
     }
 
     private func withSession(_ message: JSON, _ body: (String) throws(SupervisorError) -> ClientConnection.Outcome) -> ClientConnection.Outcome {

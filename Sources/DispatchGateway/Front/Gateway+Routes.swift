@@ -11,6 +11,7 @@ extension Gateway {
         if request.path == "/ws" { return webSocketUpgrade(request, context) }
         if request.path == "/ws-echo", settings.echoEndpoint { return echoUpgrade(request) }
         if request.path == "/health" { return .respond(health(request)) }
+        if request.path == "/metrics" { return .respond(metricsPage(request)) }
         guard request.path.hasPrefix("/api/") else { return .respond(staticFiles.respond(to: request)) }
         return .respond(api(request, context))
     }
@@ -60,13 +61,39 @@ extension Gateway {
                 return Responses.error(404, error.description)
             }
             return hub.descriptor(parts[3]).map { Responses.json(200, $0) } ?? Responses.error(404, "no session \(parts[3])")
+        case ("PATCH", "sessions", 4):
+            guard let title = ClientAPI.validTitle(JSON.parse(request.body)?["title"]) else { return Responses.error(400, ClientAPI.titleRule) }
+            guard hub.rename(parts[3], title: title), let session = hub.descriptor(parts[3]) else { return Responses.error(404, "no session \(parts[3])") }
+            return Responses.json(200, session)
+        case ("GET", "workspaces", 3):
+            return Responses.json(200, .object([("workspaces", .array(api.workspaces.list().map { .object([("name", .string($0))]) }))]))
+        case ("POST", "workspaces", 3):
+            guard let name = JSON.parse(request.body)?["name"]?.string else { return Responses.error(400, "the body must be {\"name\": \"...\"}") }
+            do {
+                _ = try api.workspaces.folder(name)
+            } catch {
+                return Responses.error(400, error.description)
+            }
+            hub.recorder.attempt("add workspace") { try $0.addWorkspace(name: name, createdAt: WallClock.milliseconds()) }
+            broadcastSessions()
+            return Responses.json(201, .object([("name", .string(name))]))
+        case (_, "workspaces", 3): return methodNotAllowed("GET, POST")
         case ("GET", "sessions", 5) where parts[4] == "events":
             return events(of: parts[3], request)
         case (_, "sessions", 3): return methodNotAllowed("GET, POST")
-        case (_, "sessions", 4): return methodNotAllowed("GET, DELETE")
+        case (_, "sessions", 4): return methodNotAllowed("GET, PATCH, DELETE")
         default:
             return Responses.error(404, "no such route")
         }
+    }
+
+    private func metricsPage(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET" else { return methodNotAllowed("GET") }
+        guard credential(of: request) != nil else { return Responses.error(401, "not authenticated") }
+        var response = Responses.json(200, .null)
+        response.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        response.body = Array(renderMetrics().utf8)
+        return response
     }
 
     /// A page of a session's stored history, for scripts: `?after=N&limit=M` (limit 1-1000, default 100).

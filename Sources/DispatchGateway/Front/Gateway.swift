@@ -41,6 +41,7 @@ public final class Gateway {
     let requestGuard: RequestGuard
     var rateLimiter = LoginRateLimiter()
     var authSessions = AuthSessions()
+    var metrics = Metrics()
     private(set) var clients: [ObjectIdentifier: ClientConnection] = [:]
     private(set) var server: HTTPServer?
 
@@ -57,6 +58,10 @@ public final class Gateway {
         requestGuard = RequestGuard(port: settings.port, allowedOrigins: settings.allowedOrigins,
                                     allowedHosts: settings.allowedHosts, loopbackBound: settings.loopbackBound)
         hub.onSessionsChanged = { [unowned self] in broadcastSessions() }
+        hub.onEventRecorded = { [unowned self] event in
+            metrics.eventsStored += 1
+            if event.channel == "pty:stdout" { metrics.bytesOut += event.payload.utf8.count }
+        }
         let server = try HTTPServer(host: settings.host, port: settings.port, loop: loop, limits: settings.limits) { [unowned self] request, context in
             route(request, context)
         }
@@ -88,11 +93,13 @@ public final class Gateway {
     func checkKey(_ candidate: String?, client: String) -> Result<Void, AuthFailure> {
         let now = ContinuousClock.now
         if case .limited(let retryAfter) = rateLimiter.check(client: client, now: now) {
+            metrics.loginFailures += 1
             let seconds = Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)
             return .failure(AuthFailure(message: "too many failed logins; try again in \(seconds) s", retryAfterSeconds: seconds, status: 429))
         }
         guard let candidate, KeyStore.matches(candidate: candidate, key: settings.key) else {
             rateLimiter.recordFailure(client: client, now: now)
+            metrics.loginFailures += 1
             Log.warn("login failed", [("peer", client)])
             return .failure(AuthFailure(message: "wrong key", retryAfterSeconds: nil, status: 401))
         }
@@ -156,7 +163,21 @@ public final class Gateway {
         socket.start(leftover: leftover)
     }
 
-    private func broadcastSessions() {
+    func renderMetrics() -> String {
+        var byStatus: [String: Int] = [:]
+        var restarts = 0
+        for info in supervisor.list() {
+            byStatus[info.status.rawValue, default: 0] += 1
+            restarts += info.restarts
+        }
+        let storeBytes = hub.recorder.attempt("store size") { try $0.sizeInBytes() } ?? 0
+        var metrics = metrics
+        metrics.bytesIn = api.bytesIn
+        return metrics.render(Metrics.Gauges(sessionsByStatus: byStatus, workerRestarts: restarts, webSockets: clients.count, storeBytes: storeBytes))
+    }
+
+    /// Sessions or workspaces changed: every authenticated client hears it.
+    func broadcastSessions() {
         guard !clients.isEmpty else { return }
         let message = JSON.object([("type", .string("sessions-updated")), ("sessions", .array(hub.list()))]).text
         for client in clients.values where client.authenticated { client.sendRaw(message) }

@@ -24,6 +24,8 @@ final class SessionHub {
     private var held: Set<String> = []
     /// Any session was created, changed status, or went away.
     var onSessionsChanged: () -> Void = {}
+    /// Each event as it is handed to the store (for the metrics).
+    var onEventRecorded: (StoredEvent) -> Void = { _ in }
 
     init(supervisor: Supervisor, recorder: EventRecorder, loop: EventLoop, limits: ServerLimits) {
         self.supervisor = supervisor
@@ -67,6 +69,25 @@ final class SessionHub {
 
     func descriptor(_ id: String) -> JSON? {
         supervisor.info(id).map(descriptor) ?? pastSessions[id].map(descriptor)
+    }
+
+    /// Renames a session of this run or of an earlier one.
+    func rename(_ id: String, title: String) -> Bool {
+        let now = WallClock.milliseconds()
+        if let info = supervisor.info(id) {
+            records[id]?.title = title
+            records[id]?.updatedAt = now
+            save(info)
+        } else if var row = pastSessions[id] {
+            row.title = title
+            row.updatedAt = now
+            pastSessions[id] = row
+            recorder.attempt("rename session") { try $0.upsertSession(row) }
+        } else {
+            return false
+        }
+        onSessionsChanged()
+        return true
     }
 
     func exists(_ id: String) -> Bool {
@@ -170,6 +191,7 @@ final class SessionHub {
         records[id]?.updatedAt = ts
         let stored = StoredEvent(runId: id, seq: event.seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts)
         recorder.record(stored)
+        onEventRecorded(stored)
         guard let list = viewers[id] else { return }
         let message = Self.message(stored)
         let size = message.utf8.count
