@@ -55,12 +55,20 @@ extension Gateway {
         case ("GET", "sessions", 4):
             return hub.descriptor(parts[3]).map { Responses.json(200, $0) } ?? Responses.error(404, "no session \(parts[3])")
         case ("DELETE", "sessions", 4):
+            // A live session is ended; an ended one is deleted with its history.
+            let id = parts[3]
+            guard let status = hub.descriptor(id)?["status"]?.string else { return Responses.error(404, "no session \(id)") }
             do {
-                try supervisor.close(parts[3])
+                if status == "starting" || status == "running" {
+                    try supervisor.close(id)
+                } else {
+                    try hub.delete(id)
+                    return Responses.json(200, .object([("id", .string(id)), ("deleted", .bool(true))]))
+                }
             } catch {
-                return Responses.error(404, error.description)
+                return Responses.error(409, error.description)
             }
-            return hub.descriptor(parts[3]).map { Responses.json(200, $0) } ?? Responses.error(404, "no session \(parts[3])")
+            return hub.descriptor(id).map { Responses.json(200, $0) } ?? Responses.error(404, "no session \(id)")
         case ("PATCH", "sessions", 4):
             guard let title = ClientAPI.validTitle(JSON.parse(request.body)?["title"]) else { return Responses.error(400, ClientAPI.titleRule) }
             guard hub.rename(parts[3], title: title), let session = hub.descriptor(parts[3]) else { return Responses.error(404, "no session \(parts[3])") }

@@ -90,6 +90,16 @@ final class SessionHub {
         return true
     }
 
+    /// Deletes an ended session and its history.
+    func delete(_ id: String) throws(SupervisorError) {
+        if supervisor.info(id) != nil { try supervisor.forget(id) } else if pastSessions[id] == nil { throw .unknownSession(id) }
+        pastSessions[id] = nil
+        records[id] = nil
+        recorder.flush()
+        recorder.attempt("delete session") { try $0.deleteSession(id: id) }
+        onSessionsChanged()
+    }
+
     func exists(_ id: String) -> Bool {
         supervisor.info(id) != nil || pastSessions[id] != nil
     }

@@ -85,16 +85,18 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
     case shuttingDown
     case spawnFailed(String)
     case duplicateSession(String)
+    case stillRunning(String)
 
     public var description: String {
         switch self {
         case .unknownSession(let id): "no session \(id)"
         case .notRunning(let id): "session \(id) is not running"
         case .invalidSize(let cols, let rows): "terminal size \(cols)x\(rows) is outside 1x1...\(TerminalSize.maxCols)x\(TerminalSize.maxRows)"
-        case .tooManySessions(let limit): "too many sessions (the limit is \(limit))"
+        case .tooManySessions(let limit): "too many running sessions (the limit is \(limit))"
         case .shuttingDown: "the gateway is shutting down"
         case .spawnFailed(let reason): "cannot start the session's worker: \(reason)"
         case .duplicateSession(let id): "session \(id) exists already"
+        case .stillRunning(let id): "session \(id) is still running; end it first"
         }
     }
 }

@@ -78,7 +78,8 @@ public final class Supervisor: @unchecked Sendable {
     /// Starts a session; `id` is for callers that record the session under its id before it starts.
     public func create(_ spec: SessionSpec, id: String = Secrets.sessionID()) throws(SupervisorError) -> SessionInfo {
         guard !isShuttingDown else { throw .shuttingDown }
-        guard sessions.count < settings.maxSessions else { throw .tooManySessions(limit: settings.maxSessions) }
+        let live = sessions.values.filter { $0.status == .starting || $0.status == .running }.count
+        guard live < settings.maxSessions else { throw .tooManySessions(limit: settings.maxSessions) }
         try TerminalSize.validate(cols: Int(spec.cols), rows: Int(spec.rows))
         guard sessions[id] == nil else { throw .duplicateSession(id) }
         let session = SupervisedSession(id: id, spec: spec, restart: settings.restart)
@@ -130,6 +131,15 @@ public final class Supervisor: @unchecked Sendable {
         } else {
             worker.kill()
         }
+    }
+
+    /// Drops an ended session (stopped or error, no worker left) from memory.
+    public func forget(_ id: String) throws(SupervisorError) {
+        let session = try existing(id)
+        guard session.worker == nil, session.status == .stopped || session.status == .error else { throw .stillRunning(id) }
+        if let timer = session.restartTimer { loop.cancel(timer) }
+        sessions[id] = nil
+        order.removeAll { $0 == id }
     }
 
     /// While paused, the worker is not credited: its program blocks once the window is full.
