@@ -33,10 +33,11 @@ let package = Package(
         .executableTarget(name: "dispatch-worker", dependencies: ["DispatchWorker"], swiftSettings: strict),
         .executableTarget(name: "dispatch-gateway", dependencies: ["DispatchGateway"], swiftSettings: strict),
         .executableTarget(name: "dispatch-bench", dependencies: ["DispatchGateway"], swiftSettings: strict),
-        .testTarget(name: "DispatchWireTests", dependencies: ["DispatchWire"], swiftSettings: strict),
-        .testTarget(name: "DispatchHTTPTests", dependencies: ["DispatchHTTP"], swiftSettings: strict),
+        .target(name: "DispatchTestSupport", path: "Tests/DispatchTestSupport", swiftSettings: strict),
+        .testTarget(name: "DispatchWireTests", dependencies: ["DispatchWire", "DispatchTestSupport"], swiftSettings: strict),
+        .testTarget(name: "DispatchHTTPTests", dependencies: ["DispatchHTTP", "DispatchTestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatchStoreTests", dependencies: ["DispatchStore"], swiftSettings: strict),
-        .testTarget(name: "DispatchWorkerTests", dependencies: ["DispatchWorker", "dispatch-worker"], swiftSettings: strict),
-        .testTarget(name: "DispatchGatewayTests", dependencies: ["DispatchGateway", "dispatch-worker"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "DispatchWorkerTests", dependencies: ["DispatchWorker", "dispatch-worker", "DispatchTestSupport"], swiftSettings: strict),
+        .testTarget(name: "DispatchGatewayTests", dependencies: ["DispatchGateway", "dispatch-worker", "DispatchTestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

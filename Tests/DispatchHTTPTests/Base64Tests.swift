@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchHTTP
 import XCTest
 
@@ -24,7 +25,7 @@ final class Base64Tests: XCTestCase {
     }
 
     func testRoundTripsEveryLengthUpTo300() {
-        var rng = HTTPTestRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for length in 0...300 {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let encoded = Base64.encode(bytes)
@@ -49,7 +50,7 @@ final class Base64Tests: XCTestCase {
     }
 
     func testRandomTextNeverTraps() {
-        var rng = HTTPTestRandom(seed: 99)
+        var rng = SplitMix64(seed: 99)
         let pool = Array("AZaz09+/=-_ \n\u{0}é".utf8)
         for _ in 0..<10_000 {
             let bytes = (0..<Int.random(in: 0...16, using: &rng)).map { _ in pool[Int.random(in: 0..<pool.count, using: &rng)] }

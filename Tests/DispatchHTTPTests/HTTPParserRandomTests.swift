@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchHTTP
 import XCTest
 
@@ -18,7 +19,7 @@ final class HTTPParserRandomTests: XCTestCase {
         limits.headerBytes = 128
         limits.headerCount = 6
         limits.bodyBytes = 16
-        var rng = HTTPTestRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for round in 0..<10_000 {
             let input = garbage(&rng)
             let whole = HTTPParse.all(input, limits: limits)
@@ -47,7 +48,7 @@ final class HTTPParserRandomTests: XCTestCase {
 
     /// Mostly a valid request with a few bytes mutated, so parsing gets past the request line into
     /// the header and body rules; sometimes fragments glued at random; sometimes pure noise.
-    private func garbage(_ rng: inout HTTPTestRandom) -> [UInt8] {
+    private func garbage(_ rng: inout SplitMix64) -> [UInt8] {
         switch rng.next() % 4 {
         case 0:
             return (0..<Int.random(in: 0...96, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }

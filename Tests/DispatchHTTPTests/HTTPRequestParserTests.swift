@@ -1,20 +1,9 @@
+import DispatchTestSupport
 import DispatchHTTP
 import XCTest
 
 /// SplitMix64: deterministic, so a failing random case replays from its seed.
-struct HTTPTestRandom: RandomNumberGenerator {
-    private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Shared by the parser test files.
 enum HTTPParse {
@@ -217,7 +206,7 @@ final class HTTPRequestParserTests: XCTestCase {
         var parser = HTTPRequestParser()
         var count = 0
         var offset = 0
-        var rng = HTTPTestRandom(seed: 1)
+        var rng = SplitMix64(seed: 1)
         while offset < stream.count {
             let end = min(stream.count, offset + Int.random(in: 1...200, using: &rng))
             parser.append(Array(stream[offset..<end]))

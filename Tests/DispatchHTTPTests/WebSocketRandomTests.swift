@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchHTTP
 import XCTest
 
@@ -7,7 +8,7 @@ private typealias F = WebSocketFixtures
 /// must not depend on how the bytes were split.
 final class WebSocketRandomTests: XCTestCase {
     func testRandomBytesNeverTrap() {
-        var rng = WebSocketTestRNG(seed: 6455)
+        var rng = SplitMix64(seed: 6455)
         var verdicts: [String: Int] = [:]
         for round in 0..<10_000 {
             let input = garbage(&rng)
@@ -31,7 +32,7 @@ final class WebSocketRandomTests: XCTestCase {
     /// Mostly plausible frames (a known opcode, usually masked, a small length, text that is
     /// usually UTF-8, close codes near the valid ranges) so decoding gets past the header
     /// checks; sometimes pure noise.
-    private func garbage(_ rng: inout WebSocketTestRNG) -> [UInt8] {
+    private func garbage(_ rng: inout SplitMix64) -> [UInt8] {
         guard rng.next() % 10 != 0 else { return rng.bytes(Int.random(in: 0...40, using: &rng)) }
         let opcodes: [UInt8] = [0x0, 0x1, 0x2, 0x8, 0x9, 0xA]
         var bytes: [UInt8] = []

@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchHTTP
 import XCTest
 
@@ -30,7 +31,7 @@ final class WebSocketReaderTests: XCTestCase {
 
     func testMaskedTextAndBinary() {
         let text = "héllo wörld – ✓ 日本語 🧑‍💻"
-        var rng = WebSocketTestRNG(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let bytes = rng.bytes(300)
         XCTAssertEqual(F.read(F.text(text) + F.binary(bytes)).messages, [.text(text), .binary(bytes)])
         XCTAssertEqual(F.read(F.text("") + F.binary([])).messages, [.text(""), .binary([])])
@@ -38,7 +39,7 @@ final class WebSocketReaderTests: XCTestCase {
 
     /// Every length around the 7/16/64-bit boundaries and the 8-byte unmasking stride.
     func testLengths() {
-        var rng = WebSocketTestRNG(seed: 2)
+        var rng = SplitMix64(seed: 2)
         for length in [0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 125, 126, 127, 65535, 65536, 100_003] {
             let payload = rng.bytes(length)
             let mask = rng.bytes(4)
@@ -177,7 +178,7 @@ final class WebSocketReaderTests: XCTestCase {
 
     /// A long-lived reader keeps decoding correctly while it reclaims consumed bytes.
     func testManyMessagesThroughOneReader() {
-        var rng = WebSocketTestRNG(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var reader = WebSocketReader()
         var expected: [WebSocketMessage] = []
         var received: [WebSocketMessage] = []

@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchHTTP
 import XCTest
 
@@ -84,7 +85,7 @@ final class WebSocketWriterTests: XCTestCase {
     }
 
     func testRoundTripThroughTheReader() {
-        var rng = WebSocketTestRNG(seed: 4)
+        var rng = SplitMix64(seed: 4)
         var stream: [UInt8] = []
         var messages: [WebSocketMessage] = []
         for round in 0..<500 {

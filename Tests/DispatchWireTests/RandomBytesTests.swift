@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchWire
 import XCTest
 

@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchPosix
 import XCTest
 

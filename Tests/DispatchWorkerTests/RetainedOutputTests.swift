@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import DispatchWire
 @testable import DispatchWorker
 import XCTest

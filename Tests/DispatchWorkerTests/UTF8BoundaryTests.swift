@@ -1,3 +1,4 @@
+import DispatchTestSupport
 @testable import DispatchWorker
 import XCTest
 
