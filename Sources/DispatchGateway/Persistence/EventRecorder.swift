@@ -8,7 +8,9 @@ import DispatchStore
 final class EventRecorder {
     let store: EventStore
     private let loop: EventLoop
-    private var batcher = EventBatcher()
+    /// Batches flush at a quarter of the worker window, so a worker waiting for acknowledgements of
+    /// stored output is never left waiting for the batch timer while a flood streams.
+    private var batcher = EventBatcher(maxCount: 256, maxBytes: 128 * 1024, maxDelay: .milliseconds(5))
     private var retained: [StoredEvent] = []
     private var flushTimer: EventLoop.Timer?
     /// The last store failure, while it lasts: /health reports it.

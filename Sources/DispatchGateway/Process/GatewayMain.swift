@@ -40,6 +40,7 @@ public enum GatewayMain {
             var supervisorSettings = Supervisor.Settings(runtimeDirectory: config.runtimeDirectory, workerExecutable: config.workerExecutable)
             supervisorSettings.maxSessions = config.maxSessions
             supervisorSettings.acknowledgeOnlyStored = true
+            supervisorSettings.window = 512 * 1024
             let supervisor = try Supervisor(settings: supervisorSettings, loop: loop)
             var settings = Gateway.Settings(key: key, workspacesRoot: config.workspacesRoot, staticRoot: config.staticRoot,
                                             sessionEnvironment: WorkerEnvironment.build(from: environment))
