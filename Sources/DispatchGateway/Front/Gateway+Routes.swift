@@ -174,8 +174,11 @@ extension Gateway {
             let response = HTTPResponse(status: 101, headers: HTTPHeaders([
                 ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", acceptValue),
             ]))
+            // A cookie that no longer works (expired, revoked, or from before a restart) is said at once,
+            // so the page can ask for the key instead of waiting for the unauthenticated timeout.
+            let staleCookie = credential == nil && cookie(cookieName, in: request) != nil
             return .upgrade(response) { [unowned self] stream, leftover in
-                accept(stream, leftover: leftover, peer: context.peer, credential: credential)
+                accept(stream, leftover: leftover, peer: context.peer, credential: credential, staleCookie: staleCookie)
             }
         }
     }

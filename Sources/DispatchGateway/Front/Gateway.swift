@@ -143,7 +143,7 @@ public final class Gateway {
 
     // MARK: WebSocket clients
 
-    func accept(_ stream: ByteStream, leftover: [UInt8], peer: String, credential: Credential?) {
+    func accept(_ stream: ByteStream, leftover: [UInt8], peer: String, credential: Credential?, staleCookie: Bool) {
         let socket = WebSocketConnection(stream: stream, loop: loop, limits: settings.limits)
         let sessionID: String? = if case .cookie(let id) = credential { id } else { nil }
         let client = ClientConnection(socket: socket, peer: peer, authenticated: credential != nil, authSessionID: sessionID, gateway: self)
@@ -155,6 +155,7 @@ public final class Gateway {
             if let client = clients.removeValue(forKey: key) { hub.detachAll(client) }
         }
         if credential != nil { client.send(.object([("type", .string("auth.success"))])) }
+        if staleCookie { client.send(.object([("type", .string("auth.error")), ("error", .string("the login has expired"))])) }
         // A socket that never authenticates does not keep a connection slot.
         loop.schedule(after: settings.limits.headerTimeout) { [weak client] in
             guard let client, !client.authenticated else { return }
