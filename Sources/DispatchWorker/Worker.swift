@@ -180,7 +180,8 @@ public final class Worker {
         drainTimer = loop.schedule(after: settings.drainQuiet) { [weak self] in
             guard let self else { return }
             drainTimer = nil
-            if outputEnded || retained.hasRoom { reportExit() }
+            // Without a gateway nobody will make room in the window: report (and end) right away.
+            if outputEnded || retained.hasRoom || !welcomed { reportExit() }
         }
     }
 

@@ -114,8 +114,12 @@ def children(pid: int, comm: str | None = None) -> list[int]:
     return found
 
 
+BUSY_NAMES = {"dispatch-bench", "swift-build", "swift-frontend", "swiftc", "xctest", "chromium", "chrome"}
+
+
 def busy_processes() -> list[str]:
-    """Other CPU-heavy work that would disturb the measurement: a dispatch-bench run or a swift build."""
+    """Other CPU-heavy work that would disturb the measurement: a dispatch-bench run, a swift build or
+    test run, a browser test."""
     out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
     busy = []
     for line in out.splitlines():
@@ -126,23 +130,50 @@ def busy_processes() -> list[str]:
         if not words:
             continue
         name = os.path.basename(words[0])
-        if name == "dispatch-bench" or (name in ("swift-build", "swift-frontend", "swiftc")) or (
+        if name in BUSY_NAMES or name.endswith(".xctest") or (
                 name == "swift" and len(words) > 1 and words[1] in ("build", "test")):
             busy.append(line.strip()[:120])
     return busy
 
 
-def wait_for_quiet_machine(limit: float) -> None:
-    deadline = time.monotonic() + limit
+_wait_budget = [0.0]
+
+
+def machine_busy_fraction(seconds: float = 0.5) -> float:
+    """The share of all cores busy over `seconds` (from /proc/stat), while this benchmark is idle."""
+    def sample():
+        values = list(map(int, open("/proc/stat").readline().split()[1:]))
+        return sum(values) - values[3] - values[4], sum(values)
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_for_quiet_machine(budget: float) -> None:
+    """Waits while other CPU-heavy work runs (known names, or more than a third of the machine busy
+    while this benchmark idles), at most `budget` seconds over the whole run."""
+    os.sync()  # the dirty pages of a previous run (Dispatch's event store) are written back now, not later
     while True:
         busy = busy_processes()
         if not busy:
-            return
-        if time.monotonic() > deadline:
-            log(f"warning: still busy after {limit:.0f} s, measuring anyway: {busy}")
+            share = machine_busy_fraction()
+            if share < 0.33:
+                return
+            busy = [f"{share:.0%} of the machine busy"]
+        if _wait_budget[0] >= budget:
+            log(f"warning: measuring while other work runs (wait budget spent): {busy[0]}")
             return
         log(f"waiting for other CPU-heavy work to finish: {busy[0]}")
-        time.sleep(10)
+        time.sleep(5)
+        _wait_budget[0] += 5
+
+
+def load_average() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -250,24 +281,27 @@ class DispatchConnection:
 
 
 class DispatchTerm(Term):
-    def __init__(self, conn: DispatchConnection, run_id: str):
+    def __init__(self, conn: DispatchConnection, run_id: str, flow: bool = False):
         self.conn = conn
         self.ws = conn.ws
         self.run_id = run_id
+        self.flow = flow  # acknowledge every event as it is read, as a browser does once xterm.js rendered it
 
     @classmethod
     async def create(cls, conn: DispatchConnection, flow: bool = False) -> "DispatchTerm":
         reply = await conn.request("create", kind="pty", cols=120, rows=40)
-        term = cls(conn, reply["runId"])
+        term = cls(conn, reply["runId"], flow)
         await conn.request("run:attach", runId=term.run_id, afterSeq=0, flow=flow)
         return term
 
     async def write(self, data: str) -> None:
         await self.ws.send(json.dumps({"type": "run:input", "runId": self.run_id, "data": data}))
 
-    def _output(self, message: dict) -> str | None:
+    async def _output(self, message: dict) -> str | None:
         if message.get("type") != "run:event" or message.get("runId") != self.run_id:
             return None
+        if self.flow:
+            await self.ws.send(json.dumps({"type": "run:ack", "runId": self.run_id, "seq": message["seq"]}))
         channel = message.get("channel")
         if channel == "pty:stdout":
             return message["payload"]
@@ -277,11 +311,11 @@ class DispatchTerm(Term):
 
     async def read(self) -> str:
         while self.conn.backlog:
-            text = self._output(self.conn.backlog.pop(0))
+            text = await self._output(self.conn.backlog.pop(0))
             if text is not None:
                 return text
         while True:
-            text = self._output(json.loads(await self.ws.recv()))
+            text = await self._output(json.loads(await self.ws.recv()))
             if text is not None:
                 return text
 
@@ -661,7 +695,8 @@ def write_report(results: dict, args) -> str:
         f"Machine: {m['nproc']} cores, {m['cpu']}, Linux {m['kernel']}, Python {m['python']}, {m['date']}. "
         "Shared and noisy: each figure is the best of 3 rounds, the two servers taking turns within a round, "
         "so the ratio comes from one run. ttyd was not run here: its figures are those measured on this "
-        "machine type (issue 3, DESIGN section 7).",
+        "machine type (issue 3, DESIGN section 7). "
+        f"Load average at the start {results.get('load_start', '?')}, at the end {results.get('load_end', '?')}.",
         "",
         "Loopback, one Python `websockets` client for both servers; Dispatch attaches with `flow:false`. "
         "Throughput is MB/s (1e6 bytes) of terminal output received, from the command's send to its end marker.",
@@ -698,7 +733,8 @@ def write_report(results: dict, args) -> str:
                      "includes its handshake (it starts the shell on connect).")
         lines.append("")
     if d.get("slow") or t.get("slow"):
-        lines.append("RSS series under the slow reader (MB, every 0.5 s, best round):")
+        lines.append("The slow reader runs on a fresh server in each round (best round: the lowest max). "
+                     "RSS series of that round (MB, every 0.5 s):")
         lines.append("")
         if d.get("slow"):
             lines.append(f"- Dispatch gateway: {d['slow']['series']}")
@@ -719,7 +755,7 @@ def write_report(results: dict, args) -> str:
             lines.append(f"| {r['sessions']} | {r['mb_each']} | {fmt(r['mbps'])} | {fmt(r['seconds'], 2)} | "
                          f"{fmt(r['gateway_cpu'], 2)} | {fmt(r['gateway_cpu_per_gb'], 2)} | {fmt(r['workers_cpu'], 2)} |")
         lines.append("")
-    lines.append("All rounds are in `Tests/bench/RESULTS.json`.")
+    lines.append(f"All rounds are in `{Path(args.out).with_suffix('.json').name}` next to this file.")
     return "\n".join(lines) + "\n"
 
 
@@ -738,7 +774,7 @@ async def run(args) -> dict:
         servers.append(DispatchServer())
     if args.only in (None, "terminado"):
         servers.append(TerminadoServer())
-    results: dict = {"machine": machine_facts(), "rounds": {}}
+    results: dict = {"machine": machine_facts(), "rounds": {}, "load_start": load_average()}
     for s in servers:
         results[s.name] = {}
         results["rounds"][s.name] = {}
@@ -759,6 +795,7 @@ async def run(args) -> dict:
             results["raw_pty"] = raw
             for producer in PRODUCERS:
                 for i in range(ROUNDS):
+                    wait_for_quiet_machine(args.wait)
                     for s in servers:
                         r = await throughput(s, producer, args.mb)
                         record(s, producer, r)
@@ -767,6 +804,7 @@ async def run(args) -> dict:
                     results[s.name][producer] = best(results["rounds"][s.name][producer], "mbps", True)
         if "echo" in figures:
             for i in range(ROUNDS):
+                wait_for_quiet_machine(args.wait)
                 for s in servers:
                     r = await echo_latency(s)
                     record(s, "echo", r)
@@ -775,6 +813,7 @@ async def run(args) -> dict:
                 results[s.name]["echo"] = best(results["rounds"][s.name]["echo"], "p50", False)
         if "first" in figures:
             for i in range(ROUNDS):
+                wait_for_quiet_machine(args.wait)
                 for s in servers:
                     r = await first_output(s)
                     record(s, "first", r)
@@ -783,6 +822,7 @@ async def run(args) -> dict:
                 results[s.name]["first"] = best(results["rounds"][s.name]["first"], "p50", False)
         if "ctrlc" in figures:
             for i in range(ROUNDS):
+                wait_for_quiet_machine(args.wait)
                 for s in servers:
                     r = await ctrl_c(s)
                     record(s, "ctrlc", r)
@@ -796,33 +836,43 @@ async def run(args) -> dict:
                 if "ctrlc_flow" in results["rounds"][s.name]:
                     results[s.name]["ctrlc_flow"] = best(results["rounds"][s.name]["ctrlc_flow"], "p50", False)
         if "slow" in figures:
+            # Each round on a fresh server, so that start/max/end describe this reader alone.
             for i in range(ROUNDS):
+                wait_for_quiet_machine(args.wait)
                 for s in servers:
-                    r = await slow_reader(s)
+                    fresh = type(s)()
+                    try:
+                        r = await slow_reader(fresh)
+                    finally:
+                        fresh.stop()
                     record(s, "slow", r)
                     extra = (f"; worker {r['worker']['start']:.1f} / {r['worker']['max']:.1f} / {r['worker']['end']:.1f}"
                              if r.get("worker") else "")
                     log(f"{s.name} slow reader round {i + 1}: RSS start {r['start']:.1f} max {r['max']:.1f} "
                         f"end {r['end']:.1f} MB ({r['messages']} messages){extra}")
-                    await asyncio.sleep(1.0)  # let the flood's leftovers drain before the other server runs
             for s in servers:
                 results[s.name]["slow"] = best(results["rounds"][s.name]["slow"], "max", False)
-        dispatch = next((s for s in servers if isinstance(s, DispatchServer)), None)
-        if "many" in figures and dispatch:
+        if "many" in figures and any(isinstance(s, DispatchServer) for s in servers):
+            # Each round on a fresh gateway: nothing left over from the figures or rounds before.
             results["many"] = []
             for count, mb_each in ((1, args.mb), (10, max(1, args.mb // 10)), (100, max(1, args.mb // 100))):
                 rounds = []
                 for i in range(ROUNDS):
-                    r = await many_sessions(dispatch, count, mb_each)
+                    wait_for_quiet_machine(args.wait)
+                    dispatch = DispatchServer()
+                    try:
+                        r = await many_sessions(dispatch, count, mb_each)
+                    finally:
+                        dispatch.stop()
                     rounds.append(r)
                     log(f"dispatch {count} sessions x {mb_each} MB round {i + 1}: {r['mbps']:.1f} MB/s total, "
                         f"gateway CPU {r['gateway_cpu']:.2f} s, workers {r['workers_cpu']:.2f} s in {r['seconds']:.2f} s")
-                    await asyncio.sleep(0.5)
                 results["rounds"].setdefault("many", []).extend(rounds)
                 results["many"].append(best(rounds, "mbps", True))
     finally:
         for s in servers:
             s.stop()
+        results["load_end"] = load_average()
     return results
 
 
@@ -833,8 +883,9 @@ def main() -> None:
     parser.add_argument("--figures", default="throughput,echo,first,ctrlc,slow,many",
                         help="comma-separated subset of throughput,echo,first,ctrlc,slow,many")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure, the best reported (default 3)")
-    parser.add_argument("--wait", type=float, default=900,
-                        help="seconds to wait for a running dispatch-bench or swift build to finish (default 900)")
+    parser.add_argument("--wait", type=float, default=600,
+                        help="seconds in all to wait for other CPU-heavy work (dispatch-bench, swift build or test, "
+                             "a browser) to finish before measuring (default 600)")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"), help="where to write the report")
     args = parser.parse_args()
     global ROUNDS

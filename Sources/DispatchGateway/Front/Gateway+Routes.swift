@@ -123,7 +123,7 @@ extension Gateway {
             body += "{" + SessionHub.fields(event) + "}"
         }
         body += "]"
-        if let first = try? hub.recorder.store.firstSeq(runId: id), first > after + 1 { body += ",\"historyStart\":\(first)" }
+        if let first = try? hub.recorder.store.firstSeq(runId: id), first > 1, after < first - 1 { body += ",\"historyStart\":\(first)" }
         body += "}"
         var response = Responses.json(200, .null)
         response.body = Array(body.utf8)

@@ -59,7 +59,6 @@ public final class Gateway {
                                     allowedHosts: settings.allowedHosts, loopbackBound: settings.loopbackBound)
         hub.onSessionsChanged = { [unowned self] in broadcastSessions() }
         hub.onEventRecorded = { [unowned self] event in
-            metrics.eventsStored += 1
             if event.channel == "pty:stdout" { metrics.bytesOut += event.payload.utf8.count }
         }
         let server = try HTTPServer(host: settings.host, port: settings.port, loop: loop, limits: settings.limits) { [unowned self] request, context in
@@ -174,6 +173,7 @@ public final class Gateway {
         let storeBytes = hub.recorder.attempt("store size") { try $0.sizeInBytes() } ?? 0
         var metrics = metrics
         metrics.bytesIn = api.bytesIn
+        metrics.eventsStored = hub.recorder.storedCount
         return metrics.render(Metrics.Gauges(sessionsByStatus: byStatus, workerRestarts: restarts, webSockets: clients.count, storeBytes: storeBytes))
     }
 

@@ -21,10 +21,12 @@ final class SessionHub {
     /// Sessions of earlier gateway runs: their history can be read, nothing runs.
     private var pastSessions: [String: SessionRow] = [:]
     private var viewers: [String: [Viewer]] = [:]
+    private var undelivered: [StoredEvent] = []
+    private var deliveryTimer: EventLoop.Timer?
     private var held: Set<String> = []
     /// Any session was created, changed status, or went away.
     var onSessionsChanged: () -> Void = {}
-    /// Each event as it is handed to the store (for the metrics).
+    /// Each event as it is handed to the store (for the output metrics).
     var onEventRecorded: (StoredEvent) -> Void = { _ in }
 
     init(supervisor: Supervisor, recorder: EventRecorder, loop: EventLoop, limits: ServerLimits) {
@@ -159,7 +161,7 @@ final class SessionHub {
         }
         viewers[runId, default: []].append(viewer)
         evaluate(runId)
-        guard let first = try? recorder.store.firstSeq(runId: runId), first > afterSeq + 1 else { return nil }
+        guard let first = try? recorder.store.firstSeq(runId: runId), first > 1, afterSeq < first - 1 else { return nil }
         return first
     }
 
@@ -202,12 +204,28 @@ final class SessionHub {
         let stored = StoredEvent(runId: id, seq: event.seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts)
         recorder.record(stored)
         onEventRecorded(stored)
+        undelivered.append(stored)
+        // Viewers see an event only once it is stored, so a gateway crash never loses what a client saw.
+        // Delivery waits for the end of this loop turn: everything the workers sent in it is one transaction.
+        if deliveryTimer == nil {
+            deliveryTimer = loop.schedule(after: .zero) { [unowned self] in
+                deliveryTimer = nil
+                recorder.flush()
+                let events = undelivered
+                undelivered = []
+                for event in events { deliver(event) }
+            }
+        }
+    }
+
+    private func deliver(_ stored: StoredEvent) {
+        let id = stored.runId
         guard let list = viewers[id] else { return }
         let message = Self.message(stored)
         let size = message.utf8.count
-        for viewer in list {
+        for viewer in list where stored.seq > viewer.lastSentSeq {
             viewer.client.sendRaw(message)
-            viewer.sent(seq: event.seq, size: size)
+            viewer.sent(seq: stored.seq, size: size)
         }
         evaluate(id)
     }

@@ -16,7 +16,11 @@ final class Viewer {
         self.client = client
     }
 
+    /// The newest event this viewer has been sent; a replay and the live stream meet here.
+    private(set) var lastSentSeq: UInt64 = 0
+
     func sent(seq: UInt64, size: Int) {
+        lastSentSeq = max(lastSentSeq, seq)
         guard flow else { return }
         inFlight.append((seq, size))
         unacknowledgedBytes += size

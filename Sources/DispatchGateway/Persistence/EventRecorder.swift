@@ -13,6 +13,8 @@ final class EventRecorder {
     private var batcher = EventBatcher(maxCount: 256, maxBytes: 128 * 1024, maxDelay: .milliseconds(5))
     private var retained: [StoredEvent] = []
     private var flushTimer: EventLoop.Timer?
+    /// Events written so far (for the metrics).
+    private(set) var storedCount = 0
     /// The last store failure, while it lasts: /health reports it.
     private(set) var failure: StoreError?
     /// Events up to `seq` of session `runId` are stored.
@@ -57,16 +59,23 @@ final class EventRecorder {
         }
         if failure != nil { Log.info("storing events again") }
         failure = nil
+        storedCount += batch.count
         retained = []
         var stored: [String: UInt64] = [:]
         for event in batch { stored[event.runId] = max(stored[event.runId] ?? 0, event.seq) }
         for (runId, seq) in stored { onStored(runId, seq) }
     }
 
-    /// Stored events of a session after `seq`, oldest first, at most `limit`.
+    /// Events of a session after `seq`, oldest first, at most `limit`: the stored ones, then any the
+    /// store could not take yet (so a replay has no gap while the disk is full).
     func events(runId: String, after seq: UInt64, limit: Int) throws(StoreError) -> [StoredEvent] {
         flush()
-        return try store.events(runId: runId, after: seq, limit: limit)
+        var page = try store.events(runId: runId, after: seq, limit: limit)
+        if page.count < limit, !retained.isEmpty {
+            let from = page.last?.seq ?? seq
+            page += retained.filter { $0.runId == runId && $0.seq > from }.prefix(limit - page.count)
+        }
+        return page
     }
 
     /// Runs a store operation, noting a failure for /health.
