@@ -359,7 +359,7 @@ class TerminadoTerm(Term):
 class DispatchServer:
     name = "dispatch"
 
-    def __init__(self):
+    def __init__(self, test_echo: bool = False):
         self.home = Path(tempfile.mkdtemp(prefix="dispatch-bench-"))
         self.port = free_port()
         self.key = secrets.token_urlsafe(32)
@@ -368,6 +368,8 @@ class DispatchServer:
         env = {"DISPATCH_HOME": str(self.home), "PORT": str(self.port), "TERMINAL_KEY": self.key,
                "HOME": str(self.home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SHELL": "/bin/bash",
                "LANG": "C.UTF-8", "LOG_LEVEL": "warn"}
+        if test_echo:  # the test-only WebSocket echo at /ws-echo, for the client's own floor
+            env["DISPATCH_TEST_ECHO"] = "1"
         self.log_file = open(self.home / "gateway.log", "wb")
         self.proc = subprocess.Popen([str(GATEWAY)], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log_file, stderr=subprocess.STDOUT)
@@ -521,6 +523,44 @@ async def echo_latency(server, samples: int = 500) -> dict:
         await server.close_term(term)
 
 
+def pty_echo_floor(samples: int = 500) -> dict:
+    """Keystroke echo without any server: one byte through a bare pty to `cat` and back (os.read here)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(["bash", "-c", "stty raw -echo; exec cat"], stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True)
+    os.close(slave)
+    time.sleep(0.3)
+    times = []
+    for i in range(samples):
+        byte = b"abcdefghijklmnopqrstuvwxyz"[i % 26:i % 26 + 1]
+        start = time.perf_counter()
+        os.write(master, byte)
+        while byte not in os.read(master, 1024):
+            pass
+        times.append((time.perf_counter() - start) * 1000)
+    proc.kill()
+    proc.wait()
+    os.close(master)
+    return {"p50": percentile(times, 50), "p99": percentile(times, 99)}
+
+
+async def websocket_echo_floor(server: DispatchServer, samples: int = 500) -> dict:
+    """The client and loopback alone: a `run:input`-sized JSON message to the gateway's test echo and back."""
+    ws = await connect(f"ws://127.0.0.1:{server.port}/ws-echo", origin=server.origin, compression=None,
+                       ping_interval=None)
+    times = []
+    try:
+        message = json.dumps({"type": "run:input", "runId": "0" * 36, "data": "x"})
+        for _ in range(samples):
+            start = time.perf_counter()
+            await ws.send(message)
+            json.loads(await ws.recv())
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        await ws.close()
+    return {"p50": percentile(times, 50), "p99": percentile(times, 99)}
+
+
 async def first_output(server, samples: int = 20) -> dict:
     firsts, with_connect = [], []
     for _ in range(samples):
@@ -547,8 +587,7 @@ async def first_output(server, samples: int = 20) -> dict:
 
 async def ctrl_c(server, samples: int = 5, flow: bool = False) -> dict:
     term = await server.term(flow=flow)
-    stops = []
-    acker = None
+    stops, after = [], []
     try:
         await term.settle()
         for _ in range(samples):
@@ -557,14 +596,16 @@ async def ctrl_c(server, samples: int = 5, flow: bool = False) -> dict:
             start = time.perf_counter()
             await term.write("\x03")
             last = start
+            received = 0
             while True:
                 try:
-                    await asyncio.wait_for(term.read(), 0.2)
+                    received += len(await asyncio.wait_for(term.read(), 0.2))
                     last = time.perf_counter()
                 except asyncio.TimeoutError:
                     break
             stops.append((last - start) * 1000)
-        return {"p50": statistics.median(stops), "all": stops}
+            after.append(received)
+        return {"p50": statistics.median(stops), "all": stops, "bytes_after_p50": statistics.median(after)}
     finally:
         await server.close_term(term)
 
@@ -680,6 +721,33 @@ def ratio(d, t, digits=2):
     return f"{d / t:.{digits}f}"
 
 
+def aims(results: dict) -> list[str]:
+    """DESIGN section 7's aims, judged on this run (ttyd's figures are the ones measured on this machine type)."""
+    d = results.get("dispatch", {})
+    out = []
+    if d.get("block") and d.get("line"):
+        ok = d["block"]["mbps"] >= TTYD["block"] and d["line"]["mbps"] >= TTYD["line"]
+        out.append(f"- Throughput at or above ttyd's ({TTYD['block']:.0f} / {TTYD['line']:.0f} MB/s): "
+                   f"{'met' if ok else 'missed'} ({d['block']['mbps']:.1f} / {d['line']['mbps']:.1f} MB/s).")
+    if d.get("echo"):
+        limit50, limit99 = 1.3 * TTYD["echo_p50"], 1.3 * TTYD["echo_p99"]
+        ok = d["echo"]["p50"] <= limit50 and d["echo"]["p99"] <= limit99
+        out.append(f"- Echo within 1.3x of ttyd's ({limit50:.3f} / {limit99:.3f} ms): {'met' if ok else 'missed'} "
+                   f"({d['echo']['p50']:.3f} / {d['echo']['p99']:.3f} ms; {d['echo']['p50'] / TTYD['echo_p50']:.2f}x at p50). "
+                   "ttyd was not run with this client: the client's own share is in the floor rows.")
+    if d.get("slow"):
+        series = d["slow"]["series"]
+        half = series[len(series) // 2:]
+        growth = max(half) - half[0]
+        ok = growth <= max(2.0, 0.1 * series[0])
+        out.append(f"- Memory flat under the slow reader: {'met' if ok else 'missed'} (gateway {series[0]:.1f} MB idle, "
+                   f"{max(series):.1f} MB at most, {growth:+.1f} MB over the last {(len(series) - 1) * 0.25:.0f} s of the "
+                   f"{(len(series) - 1) * 0.5:.0f} s).")
+    if out:
+        out = ["Aims of DESIGN section 7, judged on this run:", ""] + out + [""]
+    return out
+
+
 def write_report(results: dict, args) -> str:
     m = results["machine"]
     d = results.get("dispatch", {})
@@ -715,8 +783,16 @@ def write_report(results: dict, args) -> str:
     row(f"output, line producer, {args.mb} MB (MB/s)", "line", "mbps", 1, fmt(TTYD["line"]), fmt(raw.get("line")))
     row("keystroke echo p50 (ms)", "echo", "p50", 3, fmt(TTYD["echo_p50"], 2))
     row("keystroke echo p99 (ms)", "echo", "p99", 3, fmt(TTYD["echo_p99"], 2))
+    floors = results.get("echo_floors", {})
+    if floors.get("pty"):
+        lines.append(f"| echo floor: bare pty to `cat` and back, no server, p50 / p99 (ms) | "
+                     f"{fmt(floors['pty']['p50'], 3)} / {fmt(floors['pty']['p99'], 3)} | | | | |")
+    if floors.get("websocket"):
+        lines.append(f"| echo floor: this client to the gateway's test WebSocket echo, no worker or pty, p50 / p99 (ms) | "
+                     f"{fmt(floors['websocket']['p50'], 3)} / {fmt(floors['websocket']['p99'], 3)} | | | | |")
     row("create (terminado: connect) to first output, p50 (ms)", "first", "p50", 1, fmt(TTYD["first"], 0))
     row("Ctrl-C in a `yes` flood until output stops, p50 (ms)", "ctrlc", "p50", 1, fmt(TTYD["ctrlc"]))
+    row("bytes received after the ^C, p50 (same round)", "ctrlc", "bytes_after_p50", 0, "")
     if d.get("ctrlc_flow"):
         lines.append(f"| same, Dispatch client with `flow:true` acking every event (ms) | "
                      f"{fmt(d['ctrlc_flow']['p50'])} | | | | |")
@@ -755,6 +831,7 @@ def write_report(results: dict, args) -> str:
             lines.append(f"| {r['sessions']} | {r['mb_each']} | {fmt(r['mbps'])} | {fmt(r['seconds'], 2)} | "
                          f"{fmt(r['gateway_cpu'], 2)} | {fmt(r['gateway_cpu_per_gb'], 2)} | {fmt(r['workers_cpu'], 2)} |")
         lines.append("")
+    lines += aims(results)
     lines.append(f"All rounds are in `{Path(args.out).with_suffix('.json').name}` next to this file.")
     return "\n".join(lines) + "\n"
 
@@ -811,6 +888,16 @@ async def run(args) -> dict:
                     log(f"{s.name} echo round {i + 1}: p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms")
             for s in servers:
                 results[s.name]["echo"] = best(results["rounds"][s.name]["echo"], "p50", False)
+            floors = {"pty": min((pty_echo_floor() for _ in range(ROUNDS)), key=lambda r: r["p50"])}
+            if any(isinstance(s, DispatchServer) for s in servers):
+                echo_server = DispatchServer(test_echo=True)
+                try:
+                    floors["websocket"] = min([await websocket_echo_floor(echo_server) for _ in range(ROUNDS)],
+                                              key=lambda r: r["p50"])
+                finally:
+                    echo_server.stop()
+            results["echo_floors"] = floors
+            log(f"echo floors: {floors}")
         if "first" in figures:
             for i in range(ROUNDS):
                 wait_for_quiet_machine(args.wait)
@@ -887,12 +974,22 @@ def main() -> None:
                         help="seconds in all to wait for other CPU-heavy work (dispatch-bench, swift build or test, "
                              "a browser) to finish before measuring (default 600)")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"), help="where to write the report")
+    parser.add_argument("--from-json", help="rewrite the report from a RESULTS.json of an earlier run, measuring nothing")
     args = parser.parse_args()
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+        args.mb = results.get("args", {}).get("mb", args.mb)
+        args.only = results.get("args", {}).get("only", args.only)
+        report = write_report(results, args)
+        Path(args.out).write_text(report)
+        print(report)
+        return
     global ROUNDS
     ROUNDS = args.rounds
     started = time.monotonic()
     results = asyncio.run(run(args))
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
+    results["args"] = {"mb": args.mb, "only": args.only}
     report = write_report(results, args)
     Path(args.out).write_text(report)
     Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
