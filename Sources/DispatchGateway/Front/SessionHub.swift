@@ -23,6 +23,8 @@ final class SessionHub {
     private var viewers: [String: [Viewer]] = [:]
     private var undelivered: [StoredEvent] = []
     private var deliveryTimer: EventLoop.Timer?
+    private var delivering = false
+    private var heldAcks: [String: UInt64] = [:]
     private var held: Set<String> = []
     /// Any session was created, changed status, or went away.
     var onSessionsChanged: () -> Void = {}
@@ -44,7 +46,10 @@ final class SessionHub {
             save(info)
             onSessionsChanged()
         }
-        recorder.onStored = { [unowned supervisor] runId, seq in supervisor.stored(runId, through: seq) }
+        recorder.onStored = { [unowned self] runId, seq in
+            // During a delivery the viewers' frames go out first: the ack is not on the echo path.
+            if delivering { heldAcks[runId] = seq } else { supervisor.stored(runId, through: seq) }
+        }
         scheduleStallCheck()
     }
 
@@ -210,10 +215,14 @@ final class SessionHub {
         if deliveryTimer == nil {
             deliveryTimer = loop.schedule(after: .zero) { [unowned self] in
                 deliveryTimer = nil
+                delivering = true
                 recorder.flush()
+                delivering = false
                 let events = undelivered
                 undelivered = []
                 for event in events { deliver(event) }
+                for (runId, seq) in heldAcks { supervisor.stored(runId, through: seq) }
+                heldAcks = [:]
             }
         }
     }

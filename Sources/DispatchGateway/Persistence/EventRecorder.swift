@@ -8,9 +8,9 @@ import DispatchStore
 final class EventRecorder {
     let store: EventStore
     private let loop: EventLoop
-    /// Batches flush at a quarter of the worker window, so a worker waiting for acknowledgements of
-    /// stored output is never left waiting for the batch timer while a flood streams.
-    private var batcher = EventBatcher(maxCount: 256, maxBytes: 128 * 1024, maxDelay: .milliseconds(5))
+    /// Batches flush at a quarter of the worker window (and at the end of every loop turn, by the hub),
+    /// so a worker waiting for acknowledgements of stored output never waits for the batch timer.
+    private var batcher = EventBatcher(maxCount: 256, maxBytes: 64 * 1024, maxDelay: .milliseconds(5))
     private var retained: [StoredEvent] = []
     private var flushTimer: EventLoop.Timer?
     /// Events written so far (for the metrics).

@@ -40,7 +40,9 @@ public enum GatewayMain {
             var supervisorSettings = Supervisor.Settings(runtimeDirectory: config.runtimeDirectory, workerExecutable: config.workerExecutable)
             supervisorSettings.maxSessions = config.maxSessions
             supervisorSettings.acknowledgeOnlyStored = true
-            supervisorSettings.window = 512 * 1024
+            // Small enough that ^C in a flood stops the output quickly (the pty drops what is unread),
+            // large enough to keep the relay at full speed with one store flush per loop turn.
+            supervisorSettings.window = 256 * 1024
             let supervisor = try Supervisor(settings: supervisorSettings, loop: loop)
             var settings = Gateway.Settings(key: key, workspacesRoot: config.workspacesRoot, staticRoot: config.staticRoot,
                                             sessionEnvironment: WorkerEnvironment.build(from: environment))
