@@ -93,14 +93,6 @@ int dsys_set_winsize(int fd, uint16_t cols, uint16_t rows) {
     return ioctl(fd, TIOCSWINSZ, &ws);
 }
 
-int dsys_get_winsize(int fd, uint16_t *cols, uint16_t *rows) {
-    struct winsize ws;
-    if (ioctl(fd, TIOCGWINSZ, &ws) != 0) return -1;
-    *cols = ws.ws_col;
-    *rows = ws.ws_row;
-    return 0;
-}
-
 static int add_stdio(posix_spawn_file_actions_t *actions, int fd, int target) {
     if (fd < 0) return posix_spawn_file_actions_addopen(actions, target, "/dev/null", O_RDWR, 0);
     return posix_spawn_file_actions_adddup2(actions, fd, target);

@@ -28,16 +28,11 @@ public final class EventLoop: @unchecked Sendable {
     private var timers = TimerQueue<() -> Void>()
     private let inbox = Mutex<[@Sendable () -> Void]>([])
     private var running = false
-    private let ownerThread = Mutex<pthread_t?>(nil)
 
     public init() throws(SystemError) {
         epoll = FileDescriptor(adopting: try check("epoll_create1") { dsys_epoll_create() })
         wakeup = FileDescriptor(adopting: try check("eventfd") { dsys_eventfd() })
         try check("epoll_ctl") { dsys_epoll_ctl(epoll.raw, 0, wakeup.raw, DSYS_EV_IN, 0) }
-    }
-
-    public var isOnLoopThread: Bool {
-        ownerThread.withLock { owner in owner.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
     // MARK: file descriptors
@@ -88,8 +83,6 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Serves events until `stop()` is called on the loop thread.
     public func run() {
-        ownerThread.withLock { $0 = pthread_self() }
-        defer { ownerThread.withLock { $0 = nil } }
         running = true
         var events = [dsys_event](repeating: dsys_event(), count: 64)
         while running {

@@ -40,7 +40,6 @@ int dsys_signalfd_next(int fd);
 /// A master pty (close-on-exec, non-blocking) and its slave's path.
 int dsys_open_pty(int *master, char *slave_path, size_t slave_path_len);
 int dsys_set_winsize(int fd, uint16_t cols, uint16_t rows);
-int dsys_get_winsize(int fd, uint16_t *cols, uint16_t *rows);
 
 /// posix_spawnp with every signal at its default, an empty mask, cwd set, and no fd above 2 inherited.
 /// With `tty_path`, the child is a session leader with that terminal as its controlling tty and stdio;

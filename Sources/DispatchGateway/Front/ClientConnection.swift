@@ -49,7 +49,7 @@ final class ClientConnection {
         guard authenticated else {
             return send(.object([("type", .string("auth.error")), ("error", .string("authenticate first"))]))
         }
-        reply(id, gateway.api.handle(type, message, from: self), type: type)
+        reply(id, gateway.api.handle(type, message, from: self))
     }
 
     private func authenticate(_ key: String?, id: JSON?) {
@@ -72,7 +72,7 @@ final class ClientConnection {
     }
 
     /// A failed request without an id cannot be matched to a reply, so it gets a plain error message.
-    private func reply(_ id: JSON?, _ outcome: Outcome, type: String? = nil) {
+    private func reply(_ id: JSON?, _ outcome: Outcome) {
         if id == nil, case .failure(let message) = outcome { return sendError(message) }
         var members: [(String, JSON)] = [("type", .string("reply"))]
         if let id { members.append(("id", id)) }

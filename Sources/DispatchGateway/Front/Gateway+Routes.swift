@@ -98,10 +98,7 @@ extension Gateway {
     private func metricsPage(_ request: HTTPRequest) -> HTTPResponse {
         guard request.method == "GET" else { return methodNotAllowed("GET") }
         guard credential(of: request) != nil else { return Responses.error(401, "not authenticated") }
-        var response = Responses.json(200, .null)
-        response.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        response.body = Array(renderMetrics().utf8)
-        return response
+        return Responses.encoded(200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: renderMetrics())
     }
 
     /// A page of a session's stored history, for scripts: `?after=N&limit=M` (limit 1-1000, default 100).
@@ -125,9 +122,7 @@ extension Gateway {
         body += "]"
         if let first = try? hub.recorder.store.firstSeq(runId: id), first > 1, after < first - 1 { body += ",\"historyStart\":\(first)" }
         body += "}"
-        var response = Responses.json(200, .null)
-        response.body = Array(body.utf8)
-        return response
+        return Responses.encoded(200, contentType: "application/json; charset=utf-8", body: body)
     }
 
     private func login(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {

@@ -171,10 +171,8 @@ public final class Gateway {
             restarts += info.restarts
         }
         let storeBytes = hub.recorder.attempt("store size") { try $0.sizeInBytes() } ?? 0
-        var metrics = metrics
-        metrics.bytesIn = api.bytesIn
-        metrics.eventsStored = hub.recorder.storedCount
-        return metrics.render(Metrics.Gauges(sessionsByStatus: byStatus, workerRestarts: restarts, webSockets: clients.count, storeBytes: storeBytes))
+        return metrics.render(Metrics.Readings(sessionsByStatus: byStatus, workerRestarts: restarts, webSockets: clients.count,
+                                               storeBytes: storeBytes, bytesIn: api.bytesIn, eventsStored: hub.recorder.storedCount))
     }
 
     /// Sessions or workspaces changed: every authenticated client hears it.

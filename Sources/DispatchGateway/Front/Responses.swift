@@ -10,6 +10,12 @@ enum Responses {
         return HTTPResponse(status: status, headers: headers, body: value.bytes)
     }
 
+    /// A body already encoded (a history page built from stored JSON, the metrics text), never cached.
+    static func encoded(_ status: Int, contentType: String, body: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", contentType), ("Cache-Control", "no-store")] + common),
+                     body: Array(body.utf8))
+    }
+
     static func error(_ status: Int, _ message: String, headers: [(String, String)] = []) -> HTTPResponse {
         json(status, .object([("error", .string(message))]), headers: headers)
     }
