@@ -22,8 +22,9 @@ final class SupervisedSession {
     var pendingInput: [UInt8] = []
     static let maxPendingInput = 64 * 1024
 
-    init(id: String, spec: SessionSpec, restart: RestartPolicy.Settings) {
+    init(id: String, spec: SessionSpec, restart: RestartPolicy.Settings, lastSeq: UInt64 = 0) {
         self.id = id
+        self.lastSeq = lastSeq
         self.spec = spec
         self.cols = spec.cols
         self.rows = spec.rows

@@ -76,13 +76,15 @@ public final class Supervisor: @unchecked Sendable {
     }
 
     /// Starts a session; `id` is for callers that record the session under its id before it starts.
-    public func create(_ spec: SessionSpec, id: String = Secrets.sessionID()) throws(SupervisorError) -> SessionInfo {
+    /// A session started again under a known id (reopened, or after a gateway restart) continues its
+    /// event numbering after `lastSeq`.
+    public func create(_ spec: SessionSpec, id: String = Secrets.sessionID(), continuingAfter lastSeq: UInt64 = 0) throws(SupervisorError) -> SessionInfo {
         guard !isShuttingDown else { throw .shuttingDown }
         let live = sessions.values.filter { $0.status == .starting || $0.status == .running }.count
         guard live < settings.maxSessions else { throw .tooManySessions(limit: settings.maxSessions) }
         try TerminalSize.validate(cols: Int(spec.cols), rows: Int(spec.rows))
         guard sessions[id] == nil else { throw .duplicateSession(id) }
-        let session = SupervisedSession(id: id, spec: spec, restart: settings.restart)
+        let session = SupervisedSession(id: id, spec: spec, restart: settings.restart, lastSeq: lastSeq)
         do {
             try spawnWorker(for: session)
         } catch {
