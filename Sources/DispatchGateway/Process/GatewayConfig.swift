@@ -20,6 +20,10 @@ public struct GatewayConfig: Sendable {
     public var retentionDays: Int
     public var retentionBytesPerSession: Int
     public var pruneIntervalSeconds: Int
+    /// `CLAUDE_BIN`: the Claude Code CLI, a path or a name looked up in `PATH`.
+    public var claudeBinary: String
+    /// `DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS` (for tests): one limit for every step of a browser login.
+    public var claudeLoginTimeoutSeconds: Int?
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -45,6 +49,9 @@ public struct GatewayConfig: Sendable {
         retentionDays = try Self.integer(values, "RETENTION_DAYS", default: 30, in: 1...36500)
         retentionBytesPerSession = try Self.integer(values, "RETENTION_MB_PER_SESSION", default: 64, in: 1...1_000_000) << 20
         pruneIntervalSeconds = try Self.integer(values, "RETENTION_PRUNE_SECONDS", default: 600, in: 1...86_400)
+        claudeBinary = values["CLAUDE_BIN"].flatMap { $0.isEmpty ? nil : $0 } ?? "claude"
+        claudeLoginTimeoutSeconds = values["DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS"] == nil ? nil
+            : try Self.integer(values, "DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS", default: 0, in: 1...86_400)
         let level = values["LOG_LEVEL"] ?? "info"
         guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")

@@ -144,6 +144,11 @@ public final class Supervisor: @unchecked Sendable {
         order.removeAll { $0 == id }
     }
 
+    /// Adds an event of the gateway's own to a session's stream (the Claude login's progress).
+    public func announce(_ id: String, channel: String, payload: [UInt8]) throws(SupervisorError) {
+        emit(try existing(id), .worker(channel: channel, payload: payload))
+    }
+
     /// While paused, the worker is not credited: its program blocks once the window is full.
     public func setPaused(_ id: String, _ paused: Bool) throws(SupervisorError) {
         let session = try existing(id)
