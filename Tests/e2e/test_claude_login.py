@@ -176,6 +176,15 @@ def test_a_cli_that_shows_no_url_times_out(tmp_path, own_gateway):
     gw.assert_serving()
 
 
+def test_an_older_cli_with_a_plain_url_works_too(tmp_path, own_gateway):
+    gw = own_gateway(extra_env={"CLAUDE_BIN": str(launcher(tmp_path / "bin", FAKE_SETUP_TOKEN_PLAIN_URL="1"))})
+    cookie = gw.login()
+    waiting = start_login(gw, cookie)
+    assert waiting["url"].startswith("https://claude.ai/oauth/authorize?") and "&state=" in waiting["url"]
+    gw.request("POST", "/api/claude/auth/code", {"code": callback_code(waiting["url"])}, auth=cookie)
+    assert wait_state(gw, cookie, "authenticated")["method"] == "oauth_token"
+
+
 def test_the_wait_for_the_code_times_out_too(tmp_path, own_gateway):
     gw = own_gateway(extra_env={"CLAUDE_BIN": str(launcher(tmp_path / "bin")), "DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS": "3"})
     cookie = gw.login()
