@@ -34,10 +34,13 @@ final class ClaudeSessions {
         return { passed }
     }
 
-    /// The public environment of a Claude process: the session's, plus the config folder.
+    /// The public environment of a Claude process: the session's, the config folder, and no
+    /// self-updating (the CLI is installed with Dispatch, not by it).
     func environment(_ base: [String]) -> [String] {
-        guard let folder = settings.configDirectory else { return base }
-        return base.filter { !$0.hasPrefix("CLAUDE_CONFIG_DIR=") } + ["CLAUDE_CONFIG_DIR=" + folder]
+        var environment = base.filter { !$0.hasPrefix("CLAUDE_CONFIG_DIR=") && !$0.hasPrefix("DISABLE_AUTOUPDATER=") }
+        environment.append("DISABLE_AUTOUPDATER=1")
+        if let folder = settings.configDirectory { environment.append("CLAUDE_CONFIG_DIR=" + folder) }
+        return environment
     }
 
     /// Where Claude keeps its state for processes with this environment: the config folder, else `$HOME/.claude`.

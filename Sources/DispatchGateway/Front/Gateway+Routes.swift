@@ -64,6 +64,7 @@ extension Gateway {
                     try supervisor.close(id)
                 } else {
                     try hub.delete(id)
+                    claude.unregister(id)
                     return Responses.json(200, .object([("id", .string(id)), ("deleted", .bool(true))]))
                 }
             } catch {
