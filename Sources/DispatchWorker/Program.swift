@@ -3,17 +3,15 @@ import Glibc
 
 /// The session's program on its pty: started, fed, resized, hung up, and its exit watched.
 /// Loop-confined; the worker decides when output may be read, the program only knows how.
-final class Program {
+final class Program: SessionProgram {
     let pid: pid_t
-    let master: FileDescriptor
+    private let watchedMaster: WatchedDescriptor
+    var master: FileDescriptor { watchedMaster.descriptor }
     private let loop: EventLoop
-    private let exitNotifier: FileDescriptor
-    private var exitRegistration: EventLoop.Registration?
-    private var masterRegistration: EventLoop.Registration?
-    private var masterInterest: IOEvents = []
+    private var childWatch: ChildWatch?
     private var killTimer: EventLoop.Timer?
     private var pendingInput: [UInt8] = []
-    private(set) var exit: ChildExit?
+    var exit: ChildExit? { childWatch?.exit }
 
     /// Called when output can be read, while `wantsOutput` is on.
     var onOutputReady: () -> Void = {}
@@ -27,20 +25,23 @@ final class Program {
     init(command: Command, cols: UInt16, rows: UInt16, loop: EventLoop, onExit: @escaping () -> Void) throws(SystemError) {
         let child = try Spawn.onPty(command, cols: cols, rows: rows)
         pid = child.pid
-        master = child.master
+        watchedMaster = WatchedDescriptor(child.master, loop: loop)
         self.loop = loop
-        exitNotifier = try Processes.exitNotifier(for: child.pid)
-        exitRegistration = try loop.register(exitNotifier.raw, for: .readable) { [unowned self] _ in
-            guard let status = Processes.reap(pid) else { return }
-            exit = status
-            stopWatchingExit()
+        watchedMaster.handler = { [unowned self] events in
+            let hungUp = !events.isDisjoint(with: [.hangup, .error])
+            if events.contains(.writable) || (hungUp && !wantsOutput) { flushInput() }
+            if wantsOutput, !events.isDisjoint(with: [.readable, .hangup, .error]) { onOutputReady() }
+        }
+        childWatch = try ChildWatch(pid: child.pid, loop: loop) { [unowned self] in
+            cancelKill()
             onExit()
         }
     }
 
-    deinit {
-        stopWatchingExit()
-        if let masterRegistration { loop.deregister(masterRegistration, fd: master.raw) }
+    deinit { cancelKill() }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
+        try master.read(into: buffer)
     }
 
     func write(_ bytes: [UInt8]) {
@@ -84,31 +85,15 @@ final class Program {
         updateInterest()
     }
 
-    /// One registration for both directions. With nothing wanted the master leaves epoll altogether:
-    /// a hung-up master reports EPOLLHUP even with no events asked for, which would spin the loop.
+    /// One registration for both directions (a hung-up master with nothing wanted leaves epoll).
     private func updateInterest() {
         var wanted: IOEvents = []
         if wantsOutput { wanted.insert(.readable) }
         if !pendingInput.isEmpty { wanted.insert(.writable) }
-        guard wanted != masterInterest else { return }
-        masterInterest = wanted
-        if wanted.isEmpty {
-            if let masterRegistration { loop.deregister(masterRegistration, fd: master.raw) }
-            masterRegistration = nil
-        } else if let masterRegistration {
-            loop.update(masterRegistration, fd: master.raw, interest: wanted)
-        } else {
-            masterRegistration = try? loop.register(master.raw, for: wanted) { [unowned self] events in
-                let hungUp = !events.isDisjoint(with: [.hangup, .error])
-                if events.contains(.writable) || (hungUp && !wantsOutput) { flushInput() }
-                if wantsOutput, !events.isDisjoint(with: [.readable, .hangup, .error]) { onOutputReady() }
-            }
-        }
+        watchedMaster.want(wanted)
     }
 
-    private func stopWatchingExit() {
-        if let exitRegistration { loop.deregister(exitRegistration, fd: exitNotifier.raw) }
-        exitRegistration = nil
+    private func cancelKill() {
         if let killTimer { loop.cancel(killTimer) }
         killTimer = nil
     }

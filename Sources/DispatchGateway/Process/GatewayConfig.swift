@@ -20,8 +20,12 @@ public struct GatewayConfig: Sendable {
     public var retentionDays: Int
     public var retentionBytesPerSession: Int
     public var pruneIntervalSeconds: Int
-    /// `CLAUDE_BIN`: the Claude Code CLI, a path or a name looked up in `PATH`.
-    public var claudeBinary: String
+    /// `CLAUDE_BIN`: the Claude Code CLI, a name on PATH or a path.
+    public var claudeExecutable: String
+    /// `CLAUDE_CONFIG_DIR`, handed to Claude processes when set.
+    public var claudeConfigDirectory: String?
+    /// `PTY_MODE=claude`: new terminals run the `claude` TUI (a shell when it is missing).
+    public var terminalsRunClaude: Bool
     /// `DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS` (for tests): one limit for every step of a browser login.
     public var claudeLoginTimeoutSeconds: Int?
 
@@ -49,7 +53,11 @@ public struct GatewayConfig: Sendable {
         retentionDays = try Self.integer(values, "RETENTION_DAYS", default: 30, in: 1...36500)
         retentionBytesPerSession = try Self.integer(values, "RETENTION_MB_PER_SESSION", default: 64, in: 1...1_000_000) << 20
         pruneIntervalSeconds = try Self.integer(values, "RETENTION_PRUNE_SECONDS", default: 600, in: 1...86_400)
-        claudeBinary = values["CLAUDE_BIN"].flatMap { $0.isEmpty ? nil : $0 } ?? "claude"
+        claudeExecutable = values["CLAUDE_BIN"].flatMap { $0.isEmpty ? nil : $0 } ?? "claude"
+        claudeConfigDirectory = values["CLAUDE_CONFIG_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        let ptyMode = values["PTY_MODE"] ?? "shell"
+        guard ptyMode == "shell" || ptyMode == "claude" else { throw Invalid(variable: "PTY_MODE", value: ptyMode, expected: "shell or claude") }
+        terminalsRunClaude = ptyMode == "claude"
         claudeLoginTimeoutSeconds = values["DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS"] == nil ? nil
             : try Self.integer(values, "DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS", default: 0, in: 1...86_400)
         let level = values["LOG_LEVEL"] ?? "info"

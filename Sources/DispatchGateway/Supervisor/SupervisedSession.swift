@@ -5,7 +5,12 @@ import DispatchWire
 /// its restart history, and its current worker. Loop-confined; the supervisor drives it.
 final class SupervisedSession {
     let id: String
-    let spec: SessionSpec
+    /// What the session runs; replaced when a user reopens it.
+    var spec: SessionSpec
+    /// For kinds whose program speaks a protocol: commands per worker, output into events.
+    var adapter: (any SessionAdapter)?
+    /// Reopened while its last worker was still winding down: start a new one once it is gone.
+    var reopenWhenWorkerEnds = false
     var cols: UInt16
     var rows: UInt16
     var status: SessionStatus = .starting
@@ -22,8 +27,9 @@ final class SupervisedSession {
     var pendingInput: [UInt8] = []
     static let maxPendingInput = 64 * 1024
 
-    init(id: String, spec: SessionSpec, restart: RestartPolicy.Settings, lastSeq: UInt64 = 0) {
+    init(id: String, spec: SessionSpec, adapter: (any SessionAdapter)?, restart: RestartPolicy.Settings, lastSeq: UInt64 = 0) {
         self.id = id
+        self.adapter = adapter
         self.lastSeq = lastSeq
         self.spec = spec
         self.cols = spec.cols

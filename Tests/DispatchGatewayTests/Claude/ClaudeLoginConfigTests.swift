@@ -4,12 +4,12 @@ import XCTest
 final class ClaudeLoginConfigTests: XCTestCase {
     func testTheCLIAndTheTestTimeoutComeFromTheEnvironment() throws {
         let defaults = try GatewayConfig(environment: ["HOME": "/home/u"])
-        XCTAssertEqual(defaults.claudeBinary, "claude")
+        XCTAssertEqual(defaults.claudeExecutable, "claude")
         XCTAssertNil(defaults.claudeLoginTimeoutSeconds)
         let empty = try GatewayConfig(environment: ["CLAUDE_BIN": ""])
-        XCTAssertEqual(empty.claudeBinary, "claude", "an empty variable counts as unset")
+        XCTAssertEqual(empty.claudeExecutable, "claude", "an empty variable counts as unset")
         let set = try GatewayConfig(environment: ["CLAUDE_BIN": "/opt/claude/bin/claude", "DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS": "5"])
-        XCTAssertEqual(set.claudeBinary, "/opt/claude/bin/claude")
+        XCTAssertEqual(set.claudeExecutable, "/opt/claude/bin/claude")
         XCTAssertEqual(set.claudeLoginTimeoutSeconds, 5)
     }
 
@@ -22,12 +22,11 @@ final class ClaudeLoginConfigTests: XCTestCase {
     }
 
     func testExecutablesAreFoundLikeAShellFindsThem() {
-        XCTAssertEqual(ExecutableLookup.find("sh", searchPath: "/nonexistent:/bin:/usr/bin"), "/bin/sh")
-        XCTAssertEqual(ExecutableLookup.find("/bin/sh", searchPath: ""), "/bin/sh")
-        XCTAssertNil(ExecutableLookup.find("sh", searchPath: "/nonexistent"))
-        XCTAssertNil(ExecutableLookup.find("/etc/passwd", searchPath: ""), "not executable")
-        XCTAssertNil(ExecutableLookup.find("bin", searchPath: "/"), "a folder is not a program")
-        XCTAssertNil(ExecutableLookup.find("", searchPath: "/bin"))
-        XCTAssertEqual(ExecutableLookup.searchPath(of: ["HOME=/h", "PATH=/a:/b"]), "/a:/b")
+        XCTAssertEqual(ExecutableLookup.find("sh", environment: ["PATH=/nonexistent:/bin:/usr/bin"]), "/bin/sh")
+        XCTAssertEqual(ExecutableLookup.find("/bin/sh", environment: ["PATH="]), "/bin/sh")
+        XCTAssertNil(ExecutableLookup.find("sh", environment: ["PATH=/nonexistent"]))
+        XCTAssertNil(ExecutableLookup.find("/etc/passwd", environment: ["PATH="]), "not executable")
+        XCTAssertNil(ExecutableLookup.find("bin", environment: ["PATH=/"]), "a folder is not a program")
+        XCTAssertNil(ExecutableLookup.find("", environment: ["PATH=/bin"]))
     }
 }

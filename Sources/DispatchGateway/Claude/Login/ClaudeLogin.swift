@@ -58,7 +58,7 @@ final class ClaudeLogin {
     /// Starts a login, ending any earlier one.
     func start() -> Result<JSON, Failure> {
         discard()
-        guard let program = ExecutableLookup.find(settings.binary, searchPath: ExecutableLookup.searchPath(of: environment)) else {
+        guard let program = ExecutableLookup.find(settings.binary, environment: environment) else {
             return failedToStart(503, "claude CLI not found (CLAUDE_BIN=\(settings.binary))")
         }
         let spec = SessionSpec(kind: .pty, directory: settings.home, command: [program, "setup-token"],
@@ -181,7 +181,7 @@ final class ClaudeLogin {
                 try? supervisor.close(id)
             case .announce:
                 if case .failed(let message) = flow?.state { Log.warn("claude login failed", [("error", message)]) }
-                try? supervisor.announce(id, channel: "claude:auth", payload: status().bytes)
+                try? supervisor.emitEvent(id, .worker(channel: "claude:auth", payload: status().bytes))
             }
         }
         rescheduleDeadline()
