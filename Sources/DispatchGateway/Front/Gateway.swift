@@ -49,7 +49,12 @@ public final class Gateway {
         self.settings = settings
         self.loop = loop
         self.supervisor = supervisor
-        hub = SessionHub(supervisor: supervisor, recorder: EventRecorder(store: store, loop: loop), loop: loop, limits: settings.limits)
+        hub = SessionHub(supervisor: supervisor, recorder: EventRecorder(store: store, loop: loop), loop: loop, limits: settings.limits) { row in
+            // What a restart of an adopted session runs: its kind and folder as stored, this gateway's program and environment.
+            guard let kind = SessionKind(rawValue: row.kind),
+                  let folder = JSON.parse(Array(row.meta.utf8))?["cwd"]?.string else { return nil }
+            return SessionSpec(kind: kind, directory: folder, command: settings.defaultCommand, environment: settings.sessionEnvironment)
+        }
         let workspaces = Workspaces(root: settings.workspacesRoot)
         api = ClientAPI(hub: hub, supervisor: supervisor, workspaces: workspaces,
                         environment: settings.sessionEnvironment, defaultCommand: settings.defaultCommand)

@@ -20,6 +20,8 @@ public struct GatewayConfig: Sendable {
     public var retentionDays: Int
     public var retentionBytesPerSession: Int
     public var pruneIntervalSeconds: Int
+    /// How long a worker keeps its session while no gateway runs (a restart, or a crash).
+    public var orphanTimeoutSeconds: Int
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -45,6 +47,7 @@ public struct GatewayConfig: Sendable {
         retentionDays = try Self.integer(values, "RETENTION_DAYS", default: 30, in: 1...36500)
         retentionBytesPerSession = try Self.integer(values, "RETENTION_MB_PER_SESSION", default: 64, in: 1...1_000_000) << 20
         pruneIntervalSeconds = try Self.integer(values, "RETENTION_PRUNE_SECONDS", default: 600, in: 1...86_400)
+        orphanTimeoutSeconds = try Self.integer(values, "DISPATCH_ORPHAN_TIMEOUT", default: 3600, in: 1...31_536_000)
         let level = values["LOG_LEVEL"] ?? "info"
         guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")

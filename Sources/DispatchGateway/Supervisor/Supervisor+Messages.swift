@@ -39,7 +39,7 @@ extension Supervisor {
     @discardableResult
     private func relay(_ seq: UInt64, _ body: SessionEvent.Body, from worker: WorkerProcess, _ session: SupervisedSession) -> Bool {
         guard accept(seq, from: worker, session) else { return false }
-        emit(session, body)
+        emit(session, body, workerSeq: seq)
         if settings.acknowledgeOnlyStored { worker.emitted(eventSeq: session.lastSeq, workerSeq: seq) }
         return true
     }
