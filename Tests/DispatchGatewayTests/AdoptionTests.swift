@@ -1,0 +1,82 @@
+import DispatchPosix
+import Foundation
+import XCTest
+@testable import DispatchGateway
+
+/// Workers that outlive their supervisor: released by one, adopted by the next; and the lifeline.
+final class AdoptionTests: XCTestCase {
+    private let shell = ["/bin/bash", "--norc", "--noprofile", "-i"]
+
+    func testReleasedWorkersAreAdoptedByTheNextSupervisorWithoutGapOrDuplicate() throws {
+        let first = try SupervisorHarness()
+        let session = try first.create(shell)
+        first.waitForStatus(session.id, .running)
+        try first.input(session.id, "echo before-$((6*7))\r")
+        first.waitForOutput(session.id, containing: "before-42")
+        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
+        let programPid = try XCTUnwrap(first.info(session.id)?.programPid)
+        // Printed while no supervisor is there to take it.
+        try first.input(session.id, "sleep 0.5; echo during-$((6*7))\r")
+        first.release()
+        let before = first.events(session.id)
+        let last = try XCTUnwrap(before.last)
+
+        let second = try SupervisorHarness(folder: first.folder)
+        let spec = SessionSpec(directory: first.folder, command: shell, environment: SupervisorHarness.environment)
+        let candidate = AdoptionCandidate(id: session.id, spec: spec, lastSeq: last.seq,
+                                          workerSeq: before.compactMap(\.workerSeq).last ?? 0, restarts: 0)
+        XCTAssertEqual(try second.onLoop { $0.adopt([candidate]) }, [session.id])
+        second.waitForStatus(session.id, .running)
+        second.waitForOutput(session.id, containing: "during-42")
+        XCTAssertEqual(second.info(session.id)?.workerPid, workerPid)
+        XCTAssertEqual(second.info(session.id)?.programPid, programPid)
+        try second.input(session.id, "echo after-$((6*7))\r")
+        second.waitForOutput(session.id, containing: "after-42")
+
+        let after = second.events(session.id)
+        XCTAssertEqual((before + after).map(\.seq), Array(1...UInt64(before.count + after.count)))
+        let whole = first.output(session.id) + second.output(session.id)
+        XCTAssertEqual(whole.components(separatedBy: "during-42").count, 2, "printed once: \(whole.debugDescription)")
+        guard case .status(let change) = after.first?.body else { return XCTFail("\(after.first as Any)") }
+        XCTAssertEqual(change, StatusChange(kind: .started, restarts: 0, adopted: true))
+    }
+
+    func testAnIdentityWhoseWorkerIsGoneRestartsTheSession() throws {
+        let first = try SupervisorHarness()
+        let session = try first.create(shell)
+        first.waitForStatus(session.id, .running)
+        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
+        first.release()
+        kill(workerPid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(workerPid, &status, 0)  // our child: reaped here so that its pid is really gone
+
+        let second = try SupervisorHarness(folder: first.folder)
+        let spec = SessionSpec(directory: first.folder, command: shell, environment: SupervisorHarness.environment)
+        let candidates = [AdoptionCandidate(id: session.id, spec: spec, lastSeq: 7, workerSeq: 3, restarts: 2),
+                          AdoptionCandidate(id: "never-had-a-worker", spec: spec, lastSeq: 1, workerSeq: 0, restarts: 0)]
+        XCTAssertEqual(try second.onLoop { $0.adopt(candidates) }, [session.id])
+        second.waitForStatus(session.id, .running)
+        XCTAssertEqual(second.statuses(session.id), [.crashed, .restarted])
+        XCTAssertEqual(second.events(session.id).prefix(2).map(\.seq), [8, 9])
+        XCTAssertEqual(second.events(session.id).first?.workerSeq, 0, "the next worker numbers from 1 again")
+        XCTAssertEqual(second.info(session.id)?.restarts, 3)
+        XCTAssertNotEqual(second.info(session.id)?.workerPid, workerPid)
+    }
+
+    func testClosingTheLifelineEndsEverySession() throws {
+        let pipe = try FileDescriptor.pipe()
+        let harness = try SupervisorHarness { $0.lifeline = pipe.read.raw }
+        let sessions = try (0..<2).map { _ in try harness.create(shell) }
+        for session in sessions { harness.waitForStatus(session.id, .running) }
+        let workers = sessions.compactMap { harness.info($0.id)?.workerPid }
+        XCTAssertEqual(workers.count, 2)
+        pipe.write.close()
+        for session in sessions {
+            harness.waitForStatus(session.id, .stopped)
+            XCTAssertEqual(harness.statuses(session.id), [.started, .stopped])
+        }
+        harness.wait(timeout: 10, "the workers to exit") { workers.allSatisfy { kill($0, 0) != 0 } }
+        withExtendedLifetime(pipe.read) {}
+    }
+}
