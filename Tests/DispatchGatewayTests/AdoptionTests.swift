@@ -41,6 +41,32 @@ final class AdoptionTests: XCTestCase {
         XCTAssertEqual(change, StatusChange(kind: .started, restarts: 0, adopted: true))
     }
 
+    func testAProgramThatEndsWhileNoSupervisorRunsIsReportedToTheNextOne() throws {
+        let first = try SupervisorHarness()
+        let session = try first.create(shell)
+        first.waitForStatus(session.id, .running)
+        try first.input(session.id, "echo before-$((6*7))\r")
+        first.waitForOutput(session.id, containing: "before-42")
+        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
+        try first.input(session.id, "sleep 0.3; echo bye; exit 5\r")
+        first.release()
+        let before = first.events(session.id)
+        // The worker keeps the exit for the next gateway rather than ending.
+        Thread.sleep(forTimeInterval: 0.8)
+        XCTAssertEqual(kill(workerPid, 0), 0, "the worker waits with its program's exit")
+
+        let second = try SupervisorHarness(folder: first.folder)
+        let spec = SessionSpec(directory: first.folder, command: shell, environment: SupervisorHarness.environment)
+        let candidate = AdoptionCandidate(id: session.id, spec: spec, lastSeq: before.last?.seq ?? 0,
+                                          workerSeq: before.compactMap(\.workerSeq).last ?? 0, restarts: 0)
+        XCTAssertEqual(try second.onLoop { $0.adopt([candidate]) }, [session.id])
+        second.waitForStatus(session.id, .stopped)
+        XCTAssertTrue(second.output(session.id).contains("bye"))
+        XCTAssertEqual(second.events(session.id).last.map { $0.body }, .status(StatusChange(kind: .stopped, restarts: 0, detail: "program exited with status 5")))
+        XCTAssertTrue(second.events(session.id).contains { $0.body == .exit(.exited(code: 5)) })
+        second.wait(timeout: 10, "the worker to exit once its exit was taken") { kill(workerPid, 0) != 0 || isZombie(workerPid) }
+    }
+
     func testAnIdentityWhoseWorkerIsGoneRestartsTheSession() throws {
         let first = try SupervisorHarness()
         let session = try first.create(shell)
@@ -79,4 +105,11 @@ final class AdoptionTests: XCTestCase {
         harness.wait(timeout: 10, "the workers to exit") { workers.allSatisfy { kill($0, 0) != 0 } }
         withExtendedLifetime(pipe.read) {}
     }
+}
+
+/// The released worker stays our child (the test process spawned it) but nobody reaps it any more.
+private func isZombie(_ pid: pid_t) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
 }
