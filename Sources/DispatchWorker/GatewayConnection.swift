@@ -27,7 +27,7 @@ final class GatewayConnection {
     var onReadBatchEnd: () -> Void = {}
     /// The connection is gone; reconnecting has begun.
     var onLost: () -> Void = {}
-    /// The orphan timeout passed without a gateway: the worker should end.
+    /// The orphan timeout passed without a gateway, or a gateway refused the worker: it should end.
     var onGiveUp: () -> Void = {}
 
     init(socketPath: String, sessionId: String, reconnect: ReconnectPolicy.Settings, loop: EventLoop) {
@@ -94,10 +94,11 @@ final class GatewayConnection {
         } else if welcomed {
             onMessage(message)
         } else if case .close(let reason) = message {
-            // A gateway that does not know this worker (or its secret) refuses it; another may come.
-            Log.warn("the gateway refused this worker", [("session", sessionId), ("reason", reason)])
-            link?.close()
-            lost()
+            // The gateway does not know this worker (its session ended or was restarted meanwhile): none
+            // will, since a restarted gateway knows its sessions before it listens.
+            Log.warn("the gateway refused this worker; ending", [("session", sessionId), ("reason", reason)])
+            close()
+            onGiveUp()
         } else {
             drop("a message other than welcome before the welcome")
         }

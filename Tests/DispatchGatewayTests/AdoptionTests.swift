@@ -67,6 +67,21 @@ final class AdoptionTests: XCTestCase {
         second.wait(timeout: 10, "the worker to exit once its exit was taken") { kill(workerPid, 0) != 0 || isZombie(workerPid) }
     }
 
+    func testAWorkerTheNextSupervisorDoesNotKnowEndsItsProgram() throws {
+        let first = try SupervisorHarness()
+        let session = try first.create(shell)
+        first.waitForStatus(session.id, .running)
+        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
+        let programPid = try XCTUnwrap(first.info(session.id)?.programPid)
+        first.release()
+        let second = try SupervisorHarness(folder: first.folder)
+        XCTAssertEqual(try second.onLoop { $0.adopt([]) }, [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: first.folder + "/run/workers/\(session.id).json"), "identity forgotten")
+        second.wait(timeout: 10, "the refused worker and its shell to end") {
+            (kill(workerPid, 0) != 0 || isZombie(workerPid)) && kill(programPid, 0) != 0
+        }
+    }
+
     func testAnIdentityWhoseWorkerIsGoneRestartsTheSession() throws {
         let first = try SupervisorHarness()
         let session = try first.create(shell)
