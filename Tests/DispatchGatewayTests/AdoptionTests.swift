@@ -7,25 +7,35 @@ import XCTest
 final class AdoptionTests: XCTestCase {
     private let shell = ["/bin/bash", "--norc", "--noprofile", "-i"]
 
-    func testReleasedWorkersAreAdoptedByTheNextSupervisorWithoutGapOrDuplicate() throws {
+    /// A supervisor running one shell that has printed `before-42`: (harness, session, worker pid, shell pid).
+    private func runningShell() throws -> (SupervisorHarness, SessionInfo, pid_t, pid_t) {
         let first = try SupervisorHarness()
         let session = try first.create(shell)
         first.waitForStatus(session.id, .running)
         try first.input(session.id, "echo before-$((6*7))\r")
         first.waitForOutput(session.id, containing: "before-42")
-        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
-        let programPid = try XCTUnwrap(first.info(session.id)?.programPid)
+        return (first, session, try XCTUnwrap(first.info(session.id)?.workerPid), try XCTUnwrap(first.info(session.id)?.programPid))
+    }
+
+    /// A second supervisor on the released `first`'s runtime folder, adopting `session` as a gateway would from its store.
+    private func adoptedBySecond(_ first: SupervisorHarness, _ session: SessionInfo) throws -> SupervisorHarness {
+        let before = first.events(session.id)
+        let second = try SupervisorHarness(folder: first.folder)
+        let spec = SessionSpec(directory: first.folder, command: shell, environment: SupervisorHarness.environment)
+        let candidate = AdoptionCandidate(id: session.id, spec: spec, lastSeq: before.last?.seq ?? 0,
+                                          workerSeq: before.compactMap(\.workerSeq).last ?? 0, restarts: 0)
+        XCTAssertEqual(try second.onLoop { $0.adopt([candidate]) }, [session.id])
+        return second
+    }
+
+    func testReleasedWorkersAreAdoptedByTheNextSupervisorWithoutGapOrDuplicate() throws {
+        let (first, session, workerPid, programPid) = try runningShell()
         // Printed while no supervisor is there to take it.
         try first.input(session.id, "sleep 0.5; echo during-$((6*7))\r")
         first.release()
         let before = first.events(session.id)
-        let last = try XCTUnwrap(before.last)
 
-        let second = try SupervisorHarness(folder: first.folder)
-        let spec = SessionSpec(directory: first.folder, command: shell, environment: SupervisorHarness.environment)
-        let candidate = AdoptionCandidate(id: session.id, spec: spec, lastSeq: last.seq,
-                                          workerSeq: before.compactMap(\.workerSeq).last ?? 0, restarts: 0)
-        XCTAssertEqual(try second.onLoop { $0.adopt([candidate]) }, [session.id])
+        let second = try adoptedBySecond(first, session)
         second.waitForStatus(session.id, .running)
         second.waitForOutput(session.id, containing: "during-42")
         XCTAssertEqual(second.info(session.id)?.workerPid, workerPid)
@@ -42,24 +52,14 @@ final class AdoptionTests: XCTestCase {
     }
 
     func testAProgramThatEndsWhileNoSupervisorRunsIsReportedToTheNextOne() throws {
-        let first = try SupervisorHarness()
-        let session = try first.create(shell)
-        first.waitForStatus(session.id, .running)
-        try first.input(session.id, "echo before-$((6*7))\r")
-        first.waitForOutput(session.id, containing: "before-42")
-        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
+        let (first, session, workerPid, _) = try runningShell()
         try first.input(session.id, "sleep 0.3; echo bye; exit 5\r")
         first.release()
-        let before = first.events(session.id)
         // The worker keeps the exit for the next gateway rather than ending.
         Thread.sleep(forTimeInterval: 0.8)
         XCTAssertEqual(kill(workerPid, 0), 0, "the worker waits with its program's exit")
 
-        let second = try SupervisorHarness(folder: first.folder)
-        let spec = SessionSpec(directory: first.folder, command: shell, environment: SupervisorHarness.environment)
-        let candidate = AdoptionCandidate(id: session.id, spec: spec, lastSeq: before.last?.seq ?? 0,
-                                          workerSeq: before.compactMap(\.workerSeq).last ?? 0, restarts: 0)
-        XCTAssertEqual(try second.onLoop { $0.adopt([candidate]) }, [session.id])
+        let second = try adoptedBySecond(first, session)
         second.waitForStatus(session.id, .stopped)
         XCTAssertTrue(second.output(session.id).contains("bye"))
         XCTAssertEqual(second.events(session.id).last.map { $0.body }, .status(StatusChange(kind: .stopped, restarts: 0, detail: "program exited with status 5")))
@@ -68,11 +68,7 @@ final class AdoptionTests: XCTestCase {
     }
 
     func testAWorkerTheNextSupervisorDoesNotKnowEndsItsProgram() throws {
-        let first = try SupervisorHarness()
-        let session = try first.create(shell)
-        first.waitForStatus(session.id, .running)
-        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
-        let programPid = try XCTUnwrap(first.info(session.id)?.programPid)
+        let (first, session, workerPid, programPid) = try runningShell()
         first.release()
         let second = try SupervisorHarness(folder: first.folder)
         XCTAssertEqual(try second.onLoop { $0.adopt([]) }, [])
@@ -83,10 +79,7 @@ final class AdoptionTests: XCTestCase {
     }
 
     func testAnIdentityWhoseWorkerIsGoneRestartsTheSession() throws {
-        let first = try SupervisorHarness()
-        let session = try first.create(shell)
-        first.waitForStatus(session.id, .running)
-        let workerPid = try XCTUnwrap(first.info(session.id)?.workerPid)
+        let (first, session, workerPid, _) = try runningShell()
         first.release()
         kill(workerPid, SIGKILL)
         var status: Int32 = 0

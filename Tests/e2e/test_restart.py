@@ -52,27 +52,42 @@ def close_quietly(ws):
     ws.close()
 
 
+def running_session(gateways, workspace: str, flow: bool = False, extra_env: dict | None = None):
+    """A gateway of the test's own with one attached shell session: (gateway, client, run id, shell pid)."""
+    gw = gateways.start(extra_env=extra_env)
+    ws = gw.ws(cookie=gw.login())
+    run_id = create_session(ws, workspace)
+    attach_running(ws, run_id, flow=flow)
+    return gw, ws, run_id, shell_pid(ws, run_id, workspace)
+
+
+def kill_gateway(gw, ws):
+    os.kill(gw.proc.pid, signal.SIGKILL)
+    gw.proc.wait(10)
+    close_quietly(ws)
+
+
+def attached_after_restart(gateways, gw, run_id):
+    """A new gateway on `gw`'s home, and a client attached to `run_id` from the start."""
+    second = gateways.start(home=gw.home, key=gw.key)
+    client = second.ws(cookie=second.login())
+    client.ok("run:attach", runId=run_id, afterSeq=0)
+    return second, client
+
+
 def statuses(events) -> list[dict]:
     return [e["payload"] for e in events if e["channel"] == "system:status"]
 
 
 def test_kill9_of_the_gateway_keeps_the_shell_and_loses_no_line(gateways):
-    gw = gateways.start()
-    ws = gw.ws(cookie=gw.login())
-    run_id = create_session(ws, "kill9")
-    attach_running(ws, run_id)
-    before = shell_pid(ws, run_id, "before")
+    gw, ws, run_id, before = running_session(gateways, "kill9")
     typed(ws, run_id, "for i in $(seq 1 50000); do echo $i; done; echo loop''-done\r")
     # Killed mid-stream: some numbers arrived, far from all.
     ws.wait_output(run_id, r"\r\n1000\r\n", 30, regex=True)
-    os.kill(gw.proc.pid, signal.SIGKILL)
-    gw.proc.wait(10)
-    close_quietly(ws)
+    kill_gateway(gw, ws)
     assert "loop-done" not in ws.output(run_id), "the loop ended before the kill; nothing was tested"
 
-    second = gateways.start(home=gw.home, key=gw.key)
-    client = second.ws(cookie=second.login())
-    client.ok("run:attach", runId=run_id, afterSeq=0)
+    second, client = attached_after_restart(gateways, gw, run_id)
     client.wait_output(run_id, "loop-done\r\n", 120)
     events = client.events(run_id)
     assert_gapless(events)
@@ -92,11 +107,7 @@ def test_kill9_of_the_gateway_keeps_the_shell_and_loses_no_line(gateways):
 
 
 def test_sigusr2_restarts_keeping_the_session_and_what_it_printed_meanwhile(gateways):
-    gw = gateways.start()
-    ws = gw.ws(cookie=gw.login())
-    run_id = create_session(ws, "usr2")
-    attach_running(ws, run_id)
-    before = shell_pid(ws, run_id, "before")
+    gw, ws, run_id, before = running_session(gateways, "usr2")
     folder = Path(descriptor(gw, run_id)["meta"]["cwd"])
     # The shell waits for a file the test creates once the gateway is gone, then prints.
     typed(ws, run_id, "while [ ! -e go ]; do sleep 0.05; done; echo while''-away-$((6*7)); touch printed\r")
@@ -109,9 +120,7 @@ def test_sigusr2_restarts_keeping_the_session_and_what_it_printed_meanwhile(gate
     wait_until(lambda: (folder / "printed").exists(), 10, "the shell printing while no gateway runs")
     assert alive(before)
 
-    second = gateways.start(home=gw.home, key=gw.key)
-    client = second.ws(cookie=second.login())
-    client.ok("run:attach", runId=run_id, afterSeq=0)
+    second, client = attached_after_restart(gateways, gw, run_id)
     client.wait_output(run_id, "while-away-42\r\n", 20)
     assert_gapless(client.events(run_id))
     assert shell_pid(client, run_id, "after") == before
@@ -119,11 +128,7 @@ def test_sigusr2_restarts_keeping_the_session_and_what_it_printed_meanwhile(gate
 
 
 def test_sigterm_ends_every_session(gateways):
-    gw = gateways.start()
-    ws = gw.ws(cookie=gw.login())
-    run_id = create_session(ws, "term")
-    attach_running(ws, run_id)
-    pid = shell_pid(ws, run_id, "term")
+    gw, ws, run_id, pid = running_session(gateways, "term")
     workers = workers_of_home(gw.home)
     assert len(workers) == 1, workers
     gw.proc.send_signal(signal.SIGTERM)
@@ -138,19 +143,13 @@ def test_sigterm_ends_every_session(gateways):
 
 
 def test_an_orphaned_worker_ends_its_program_after_the_orphan_timeout(gateways):
-    gw = gateways.start(extra_env={"DISPATCH_ORPHAN_TIMEOUT": "2"})
-    ws = gw.ws(cookie=gw.login())
-    run_id = create_session(ws, "orphan")
     # A viewer with flow control that never acknowledges: the worker's window fills and it stops reading.
-    attach_running(ws, run_id, flow=True)
-    pid = shell_pid(ws, run_id, "orphan")
+    gw, ws, run_id, pid = running_session(gateways, "orphan", flow=True, extra_env={"DISPATCH_ORPHAN_TIMEOUT": "2"})
     typed(ws, run_id, "seq 1 100000000\r")
     ws.drain(1.0, 15)
     workers = workers_of_home(gw.home)
     assert len(workers) == 1, workers
-    os.kill(gw.proc.pid, signal.SIGKILL)
-    gw.proc.wait(10)
-    close_quietly(ws)
+    kill_gateway(gw, ws)
     # Alone, the worker keeps its program for the orphan timeout, then ends it and exits.
     assert alive(workers[0]) and alive(pid)
     wait_until(lambda: not alive(workers[0]) and not alive(pid), 20, "the worker and its shell to end")
@@ -180,15 +179,9 @@ def refused(socket_path: Path, frame: bytes) -> bool:
 
 
 def test_impostors_are_refused_and_an_absent_worker_is_replaced_after_the_adoption_timeout(gateways):
-    gw = gateways.start()
-    ws = gw.ws(cookie=gw.login())
-    run_id = create_session(ws, "impostor")
-    attach_running(ws, run_id)
-    pid = shell_pid(ws, run_id, "impostor")
+    gw, ws, run_id, pid = running_session(gateways, "impostor")
     [worker] = workers_of_home(gw.home)
-    os.kill(gw.proc.pid, signal.SIGKILL)
-    gw.proc.wait(10)
-    close_quietly(ws)
+    kill_gateway(gw, ws)
     # The worker cannot come back in time: it is stopped.
     os.kill(worker, signal.SIGSTOP)
     identity = json.loads((gw.home / "run" / "workers" / f"{run_id}.json").read_text())
@@ -224,21 +217,13 @@ def test_impostors_are_refused_and_an_absent_worker_is_replaced_after_the_adopti
 
 
 def test_a_session_whose_worker_died_meanwhile_is_restarted(gateways):
-    gw = gateways.start()
-    ws = gw.ws(cookie=gw.login())
-    run_id = create_session(ws, "died")
-    attach_running(ws, run_id)
-    shell_pid(ws, run_id, "first")
+    gw, ws, run_id, _ = running_session(gateways, "died")
     [worker] = workers_of_home(gw.home)
-    os.kill(gw.proc.pid, signal.SIGKILL)
-    gw.proc.wait(10)
-    close_quietly(ws)
+    kill_gateway(gw, ws)
     os.kill(worker, signal.SIGKILL)
     wait_until(lambda: not alive(worker), 10, "the worker to die")
 
-    second = gateways.start(home=gw.home, key=gw.key)
-    client = second.ws(cookie=second.login())
-    client.ok("run:attach", runId=run_id, afterSeq=0)
+    second, client = attached_after_restart(gateways, gw, run_id)
     client.wait_event(run_id, lambda e: e["channel"] == "system:status" and e["payload"]["status"] == "restarted", 20,
                       "the restart")
     changes = statuses(client.events(run_id))
