@@ -17,8 +17,6 @@ public final class Worker {
         public var hangUpGrace: Duration = .seconds(2)
         /// After the program exits, output still arriving (from jobs it left behind) is read until the pty is quiet this long.
         public var drainQuiet: Duration = .milliseconds(50)
-        public var reconnectInitialDelay: Duration = .milliseconds(50)
-        public var reconnectMaxDelay: Duration = .seconds(2)
         public init() {}
     }
 
@@ -46,8 +44,7 @@ public final class Worker {
         self.loop = loop
         gateway = GatewayConnection(
             socketPath: options.socketPath, sessionId: options.sessionId,
-            reconnect: ReconnectPolicy.Settings(initialDelay: settings.reconnectInitialDelay, maxDelay: settings.reconnectMaxDelay,
-                                                orphanTimeout: .seconds(options.orphanTimeout)),
+            reconnect: ReconnectPolicy.Settings(orphanTimeout: .seconds(options.orphanTimeout)),
             loop: loop)
     }
 
