@@ -49,6 +49,8 @@ int dsys_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
 int dsys_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
+int dsys_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
+
 int dsys_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int dsys_set_nonblocking(int fd, int on) {
@@ -99,7 +101,7 @@ static int add_stdio(posix_spawn_file_actions_t *actions, int fd, int target) {
 }
 
 int dsys_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *cwd,
-               const char *tty_path, int stdin_fd, int stdout_fd, int stderr_fd, int new_session) {
+               const char *tty_path, int stdin_fd, int stdout_fd, int stderr_fd, int new_session, int inherit_fd) {
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
     int rc = posix_spawnattr_init(&attr);
@@ -127,7 +129,9 @@ int dsys_spawn(pid_t *pid, const char *file, char *const argv[], char *const env
         if (rc == 0) rc = add_stdio(&actions, stdout_fd, 1);
         if (rc == 0) rc = add_stdio(&actions, stderr_fd, 2);
     }
-    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    // dup2 onto the same number clears close-on-exec too (glibc >= 2.29).
+    if (rc == 0 && inherit_fd >= 0) rc = posix_spawn_file_actions_adddup2(&actions, inherit_fd, 3);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, inherit_fd >= 0 ? 4 : 3);
     if (rc == 0) rc = posix_spawnp(pid, file, &actions, &attr, argv, envp);
 
     posix_spawn_file_actions_destroy(&actions);

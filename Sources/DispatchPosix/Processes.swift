@@ -45,6 +45,27 @@ public enum Processes {
         FileDescriptor(adopting: try check("pidfd_open") { dsys_pidfd_open(pid) })
     }
 
+    /// Signals the process behind a pidfd from `exitNotifier`; one that is gone is not an error.
+    public static func signal(pidfd: FileDescriptor, _ signal: Int32) {
+        _ = dsys_pidfd_send_signal(pidfd.raw, signal)
+    }
+
+    /// The command line of a running process (from /proc), nil if it is gone or unreadable.
+    public static func commandLine(of pid: pid_t) -> [String]? {
+        let fd = open("/proc/\(pid)/cmdline", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 20 {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return bytes.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// Makes orphaned descendants our children, so we can reap them (PR_SET_CHILD_SUBREAPER).
     public static func becomeSubreaper() throws(SystemError) {
         try check("prctl") { dsys_set_child_subreaper() }

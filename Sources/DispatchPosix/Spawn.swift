@@ -33,16 +33,22 @@ public enum Spawn {
         let master = FileDescriptor(adopting: masterFD)
         try check("TIOCSWINSZ") { dsys_set_winsize(master.raw, cols, rows) }
         let path = String(decoding: slavePath.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let pid = try spawn(command, ttyPath: path, stdio: (-1, -1, -1), newSession: true)
+        let pid = try spawn(command, ttyPath: path, stdio: (-1, -1, -1), newSession: true, inheriting: nil)
         return PtyChild(pid: pid, master: master)
     }
 
-    /// Starts `command` with the given stdio fds (-1: /dev/null), optionally in a new session.
-    public static func process(_ command: Command, stdin: Int32, stdout: Int32, stderr: Int32, newSession: Bool) throws(SystemError) -> pid_t {
-        try spawn(command, ttyPath: nil, stdio: (stdin, stdout, stderr), newSession: newSession)
+    /// The fd number at which `process(inheriting:)` hands its extra fd to the child.
+    public static let inheritedFD: Int32 = 3
+
+    /// Starts `command` with the given stdio fds (-1: /dev/null), optionally in a new session, and with
+    /// `inheriting` (if given) as its fd `inheritedFD`.
+    public static func process(_ command: Command, stdin: Int32, stdout: Int32, stderr: Int32, newSession: Bool,
+                               inheriting: Int32? = nil) throws(SystemError) -> pid_t {
+        try spawn(command, ttyPath: nil, stdio: (stdin, stdout, stderr), newSession: newSession, inheriting: inheriting)
     }
 
-    private static func spawn(_ command: Command, ttyPath: String?, stdio: (Int32, Int32, Int32), newSession: Bool) throws(SystemError) -> pid_t {
+    private static func spawn(_ command: Command, ttyPath: String?, stdio: (Int32, Int32, Int32), newSession: Bool,
+                              inheriting: Int32?) throws(SystemError) -> pid_t {
         var pid: pid_t = 0
         let argv = CStringArray([command.executable] + command.arguments)
         let envp = CStringArray(command.environment)
@@ -51,7 +57,7 @@ public enum Spawn {
                 command.directory.withCString { cwd in
                     withOptionalCString(ttyPath) { tty in
                         dsys_spawn(&pid, command.executable, argvPointer, envpPointer, cwd, tty,
-                                   stdio.0, stdio.1, stdio.2, newSession ? 1 : 0)
+                                   stdio.0, stdio.1, stdio.2, newSession ? 1 : 0, inheriting ?? -1)
                     }
                 }
             }

@@ -65,17 +65,18 @@ extension EventStore {
         }
     }
 
-    /// At gateway start no worker from the previous life is still attached, so sessions it left
-    /// in one of `statusesFrom` are moved to `to`. Returns how many changed. `updatedAt`, when
-    /// given, stamps the changed rows.
+    /// At gateway start, sessions the previous life left in one of `statusesFrom` whose worker is not
+    /// expected back (all but `keeping`, the ones being re-adopted) are moved to `to`. Returns how many
+    /// changed. `updatedAt`, when given, stamps the changed rows.
     @discardableResult
-    public func markInterrupted(statusesFrom: [String], to: String, updatedAt: Int64? = nil) throws(StoreError) -> Int {
+    public func markInterrupted(statusesFrom: [String], to: String, updatedAt: Int64? = nil, keeping: [String] = []) throws(StoreError) -> Int {
         guard !statusesFrom.isEmpty else { return 0 }
         let placeholders = Array(repeating: "?", count: statusesFrom.count).joined(separator: ", ")
+        let kept = Array(repeating: "?", count: keeping.count).joined(separator: ", ")
         let stamp: SQLiteValue = updatedAt.map { .integer($0) } ?? .null
         try database.execute(
-            "UPDATE sessions SET status = ?, updated_at = coalesce(?, updated_at) WHERE status IN (\(placeholders))",
-            [.text(to), stamp] + statusesFrom.map { .text($0) }
+            "UPDATE sessions SET status = ?, updated_at = coalesce(?, updated_at) WHERE status IN (\(placeholders)) AND id NOT IN (\(kept))",
+            [.text(to), stamp] + statusesFrom.map { .text($0) } + keeping.map { .text($0) }
         )
         return database.changes
     }

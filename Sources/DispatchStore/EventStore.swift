@@ -6,13 +6,17 @@ public struct StoredEvent: Equatable, Sendable {
     public var payload: String
     /// Milliseconds since the Unix epoch.
     public var ts: Int64
+    /// Not read back: the seq of the worker message this event came from, or 0 for the first event of
+    /// a new worker's life (its numbering starts again at 1); nil for events that say nothing about it.
+    public var workerSeq: UInt64?
 
-    public init(runId: String, seq: UInt64, channel: String, payload: String, ts: Int64) {
+    public init(runId: String, seq: UInt64, channel: String, payload: String, ts: Int64, workerSeq: UInt64? = nil) {
         self.runId = runId
         self.seq = seq
         self.channel = channel
         self.payload = payload
         self.ts = ts
+        self.workerSeq = workerSeq
     }
 }
 
@@ -60,10 +64,12 @@ public final class EventStore {
 
     /// Stores a batch in one transaction. A (runId, seq) already stored is skipped, so a batch
     /// replayed after a crash between commit and acknowledgement is harmless. Each run's
-    /// `sessions.last_seq` moves forward with it, so the next seq survives pruning and restarts.
+    /// `sessions.last_seq` moves forward with it, so the next seq survives pruning and restarts, and
+    /// `sessions.worker_seq` becomes the last worker seq in the batch, in the same transaction.
     public func append(_ events: [StoredEvent]) throws(StoreError) {
         guard !events.isEmpty else { return }
         var highest: [String: UInt64] = [:]
+        var workerSeqs: [String: UInt64] = [:]
         try database.transaction { () throws(StoreError) in
             for event in events {
                 try database.execute(
@@ -71,6 +77,10 @@ public final class EventStore {
                     [.text(event.runId), try .seq(event.seq), .text(event.channel), .text(event.payload), .integer(event.ts)]
                 )
                 highest[event.runId] = max(highest[event.runId] ?? 0, event.seq)
+                if let workerSeq = event.workerSeq { workerSeqs[event.runId] = workerSeq }
+            }
+            for (runId, workerSeq) in workerSeqs {
+                try database.execute("UPDATE sessions SET worker_seq = ? WHERE id = ?", [try .seq(workerSeq), .text(runId)])
             }
             for (runId, seq) in highest {
                 try database.execute(
@@ -126,6 +136,16 @@ public final class EventStore {
             return false
         }
         return last
+    }
+
+    /// The last worker seq stored for `runId` (0 if none, or if its current worker has sent nothing yet).
+    public func workerSeq(runId: String) throws(StoreError) -> UInt64 {
+        var seq: UInt64 = 0
+        try database.query("SELECT worker_seq FROM sessions WHERE id = ?", [.text(runId)]) { (row: borrowing Row) throws(StoreError) in
+            seq = try row.seq(0)
+            return false
+        }
+        return seq
     }
 
     /// The main database file's size; the -wal file comes on top until the next checkpoint.

@@ -1,7 +1,7 @@
 /// The schema as an append-only list: entry N upgrades `user_version` N to N+1. Shipped
 /// entries are never edited, only followed by new ones, so every older database can catch up.
 public enum Schema {
-    public static let migrations: [String] = [v1]
+    public static let migrations: [String] = [v1, v2]
 
     /// The version this build writes; a database reporting more is refused.
     public static var version: Int { migrations.count }
@@ -39,5 +39,11 @@ public enum Schema {
             created_at INTEGER NOT NULL,
             last_seen INTEGER NOT NULL
         );
+        """
+
+    /// The last worker output seq whose event is stored, written in the same transaction as the events:
+    /// a restarted gateway resumes the worker right after it, with no gap and no duplicate.
+    static let v2 = """
+        ALTER TABLE sessions ADD COLUMN worker_seq INTEGER NOT NULL DEFAULT 0;
         """
 }

@@ -8,7 +8,10 @@ import Glibc
 /// Output is read only while the gateway has acknowledged enough of what was sent (the window), so
 /// a slow consumer blocks the program instead of growing memory. When the program has ended and its
 /// output is drained, the worker reports the exit, waits for the acknowledgement, and ends.
-/// Loop-confined.
+///
+/// The program does not depend on the gateway's life: when the gateway goes away the worker goes on
+/// reading output into the window (then the program blocks), and waits for a gateway to come back and
+/// take what it holds, up to the orphan timeout; then it ends the program. Loop-confined.
 public final class Worker {
     public struct Settings: Sendable {
         public var hangUpGrace: Duration = .seconds(2)
@@ -24,14 +27,16 @@ public final class Worker {
     private let settings: Settings
     private let loop: EventLoop
     private var program: (any SessionProgram)?
-    private var link: FramedConnection?
-    private var welcomed = false
+    private let gateway: GatewayConnection
     private var retained = RetainedOutput(window: 256 * 1024)
     private var carry: [UInt8] = []
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var outputEnded = false
     private var exitReported = false
     private var drainTimer: EventLoop.Timer?
+    /// Set when the worker must end without waiting for a gateway: a signal, a closed lifeline, or the
+    /// orphan timeout. The exit is still delivered to a gateway that is connected.
+    private var abandoned = false
     public private(set) var exitCode: Int32 = 0
 
     public init(options: WorkerOptions, secret: [UInt8], privateEnvironment: [String] = [], settings: Settings = .init(), loop: EventLoop) {
@@ -40,52 +45,72 @@ public final class Worker {
         self.privateEnvironment = privateEnvironment
         self.settings = settings
         self.loop = loop
+        gateway = GatewayConnection(
+            socketPath: options.socketPath, sessionId: options.sessionId,
+            reconnect: ReconnectPolicy.Settings(orphanTimeout: .seconds(options.orphanTimeout)),
+            loop: loop)
     }
 
     /// Starts the program and connects; a program that cannot start is reported to the gateway as fatal.
     public func start(environment: [String]) throws(SystemError) {
-        let socket = try UnixSocket.connect(to: options.socketPath)
-        let link = FramedConnection(socket: socket, loop: loop)
-        link.onMessage = { [unowned self] in handle($0) }
-        link.onReadBatchEnd = { [unowned self] in updateReading() }
-        link.onEnd = { [unowned self] ending in
-            if program == nil { return finish(code: 3) }  // the gateway read our fatal message and hung up
-            Log.warn("gateway connection ended", [("session", options.sessionId), ("reason", "\(ending)")])
-            gatewayLost()
+        gateway.makeHello = { [unowned self] in
+            Hello(sessionId: options.sessionId, secret: secret, programPid: program?.pid ?? 0, lastSeq: retained.lastSeq)
         }
-        try link.start()
-        self.link = link
+        gateway.onWelcome = { [unowned self] in welcomed($0) }
+        gateway.onMessage = { [unowned self] in handle($0) }
+        gateway.onReadBatchEnd = { [unowned self] in updateReading() }
+        gateway.onLost = { [unowned self] in
+            if program == nil { return finish(code: 3) }  // the gateway read our fatal message and hung up
+            if abandoned, exitReported { finish(code: 1) }
+        }
+        gateway.onGiveUp = { [unowned self] in terminate() }
+        try gateway.open()
 
         do {
             let program = try startProgram(try resolveCommand(environment: environment))
             program.onOutputReady = { [unowned self] in readOutput() }
             self.program = program
-            link.send(.hello(Hello(sessionId: options.sessionId, secret: secret, programPid: program.pid, lastSeq: 0)))
+            gateway.sayHello()
+            updateReading()
         } catch {
-            link.send(.hello(Hello(sessionId: options.sessionId, secret: secret, programPid: 0, lastSeq: 0)))
-            link.send(.fatal(message: error.description))
+            gateway.sayHello()
+            gateway.sendUnwelcomed(.fatal(message: error.description))
             Log.error("cannot start the session's program", [("session", options.sessionId), ("error", error.description)])
             // Exiting now could race the message: wait for the gateway to hang up, within reason.
             loop.schedule(after: .seconds(5)) { [weak self] in self?.finish(code: 3) }
         }
     }
 
-    /// SIGTERM or SIGHUP from outside: end the program the way a closed terminal would.
+    /// SIGTERM or SIGHUP from outside, a closed lifeline, or the orphan timeout: end the program the way
+    /// a closed terminal would, and the worker without waiting for a gateway that is not there.
     public func terminate() {
+        abandoned = true
         guard let program else { return finish(code: 0) }
-        program.hangUp(grace: settings.hangUpGrace)
+        if exitReported {
+            if !gateway.welcomed { finish(code: 1) }
+        } else if program.exit != nil {
+            reportExit()
+        } else {
+            program.hangUp(grace: settings.hangUpGrace)
+        }
     }
 
     // MARK: gateway messages
 
+    /// A gateway (the first, or a new one after a restart) holds everything up to `resumeAfter`.
+    private func welcomed(_ welcome: Welcome) {
+        guard welcome.resumeAfter <= retained.lastSeq else {
+            return gateway.drop("resume after \(welcome.resumeAfter), beyond our last seq \(retained.lastSeq)")
+        }
+        retained.window = Int(welcome.window)
+        retained.acknowledge(through: welcome.resumeAfter)
+        for message in retained.messages(after: welcome.resumeAfter) { gateway.send(message) }
+        if exitReported, retained.isEmpty { return finish(code: 0) }
+        updateReading()
+    }
+
     private func handle(_ message: WireMessage) {
         switch message {
-        case .welcome(let welcome):
-            guard !welcomed else { return protocolViolation("a second welcome") }
-            welcomed = true
-            retained.window = Int(welcome.window)
-            retained.acknowledge(through: welcome.resumeAfter)
-            for message in retained.messages(after: welcome.resumeAfter) { link?.send(message) }
         case .input(let bytes):
             program?.write(bytes)
         case .resize(let cols, let rows):
@@ -95,33 +120,25 @@ public final class Worker {
             retained.acknowledge(through: seq)
             if exitReported, retained.isEmpty { finish(code: 0) }
         case .ping(let nonce):
-            link?.send(.pong(nonce: nonce))
+            gateway.send(.pong(nonce: nonce))
         case .pong:
             break
         case .close(let reason):
             Log.info("gateway closed the session", [("session", options.sessionId), ("reason", reason)])
             terminate()
+        case .welcome:
+            gateway.drop("a second welcome")
         case .hello, .output, .event, .exit, .fatal:
-            protocolViolation("a worker-only message")
+            gateway.drop("a worker-only message")
         }
-    }
-
-    private func protocolViolation(_ what: String) {
-        Log.error("gateway protocol violation", [("session", options.sessionId), ("what", what)])
-        link?.close()
-        gatewayLost()
-    }
-
-    private func gatewayLost() {
-        welcomed = false
-        terminate()
     }
 
     // MARK: output
 
-    /// Reads output while the window allows; stops reading (so the program blocks) when it is full.
+    /// Reads output while the window allows, with or without a gateway; stops reading (so the program
+    /// blocks) when it is full.
     private func updateReading() {
-        let open = welcomed && !outputEnded && retained.hasRoom
+        let open = !outputEnded && retained.hasRoom
         program?.wantsOutput = open
         if open, program?.exit != nil { readOutput() }
     }
@@ -164,7 +181,7 @@ public final class Worker {
     }
 
     private func send(_ message: WireMessage) {
-        if welcomed { link?.send(message) }
+        gateway.send(message)
     }
 
     // MARK: ending
@@ -182,8 +199,8 @@ public final class Worker {
         drainTimer = loop.schedule(after: settings.drainQuiet) { [weak self] in
             guard let self else { return }
             drainTimer = nil
-            // Without a gateway nobody will make room in the window: report (and end) right away.
-            if outputEnded || retained.hasRoom || !welcomed { reportExit() }
+            // A full window waits for a gateway to make room, unless the worker is ending regardless.
+            if outputEnded || retained.hasRoom || abandoned { reportExit() }
         }
     }
 
@@ -197,14 +214,15 @@ public final class Worker {
         }
         send(retained.append({ .exit(seq: $0, status) }, size: 1))
         Log.info("program ended", [("session", options.sessionId), ("exit", "\(status)")])
-        if !welcomed { finish(code: 1) }
+        // Otherwise the exit waits in the window for a gateway's acknowledgement.
+        if abandoned, !gateway.welcomed { finish(code: 1) }
     }
 
     private func finish(code: Int32) {
         exitCode = code
         // Let queued frames (the fatal message, the last acks) reach the gateway before the socket closes.
-        loop.schedule(after: .milliseconds(link?.pendingOutboundBytes == 0 ? 0 : 100)) { [weak self] in
-            self?.link?.close()
+        loop.schedule(after: .milliseconds(gateway.pendingOutboundBytes == 0 ? 0 : 100)) { [weak self] in
+            self?.gateway.close()
             self?.loop.stop()
         }
     }

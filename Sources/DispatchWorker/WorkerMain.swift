@@ -36,14 +36,27 @@ public enum WorkerMain {
                     worker.terminate()
                 }
             }
+            let lifeline = try options.lifeline.map { fd throws(SystemError) in try watchLifeline(fd, loop: loop, worker: worker) }
             try worker.start(environment: ProcessEnvironment.current())
             loop.run()
             loop.deregister(registration, fd: signals.raw)
+            if let lifeline { lifeline.stop() }
             return worker.exitCode
         } catch {
             Log.error("dispatch-worker: \(error)", [("session", options.sessionId)])
             return 1
         }
+    }
+
+    /// The lifeline is a pipe whose write end the service manager holds for the gateway across restarts;
+    /// end of file on it (the manager let go: the service is being stopped) ends the session.
+    private static func watchLifeline(_ fd: Int32, loop: EventLoop, worker: Worker) throws(SystemError) -> LifelineWatch {
+        let watch = LifelineWatch(fd: FileDescriptor(adopting: fd), loop: loop)
+        try watch.start {
+            Log.info("lifeline closed: the service is stopping, ending the program")
+            worker.terminate()
+        }
+        return watch
     }
 
     /// The secret is hex on stdin's first line; further `NAME=value` lines are environment entries for
@@ -65,5 +78,39 @@ public enum WorkerMain {
         let entries = lines.dropFirst().map { String(decoding: $0, as: UTF8.self) }
         guard entries.allSatisfy({ ($0.firstIndex(of: "=") ?? $0.startIndex) > $0.startIndex }) else { return nil }
         return (secret, entries)
+    }
+}
+
+/// Watches the lifeline fd until it reports end of file (or hang-up), then stops watching: a hung-up
+/// pipe stays readable, and level-triggered epoll would report it on every turn.
+final class LifelineWatch {
+    private let fd: FileDescriptor
+    private let loop: EventLoop
+    private var registration: EventLoop.Registration?
+
+    init(fd: FileDescriptor, loop: EventLoop) {
+        self.fd = fd
+        self.loop = loop
+    }
+
+    func start(onClosed: @escaping () -> Void) throws(SystemError) {
+        try fd.setNonBlocking()
+        registration = try loop.register(fd.raw, for: .readable) { [unowned self] _ in
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let got: Int?
+            do {
+                got = try buffer.withUnsafeMutableBytes { bytes throws(SystemError) in try fd.read(into: bytes) }
+            } catch {
+                got = 0
+            }
+            guard got == 0 else { return }  // nothing, or stray bytes (read and ignored)
+            stop()
+            onClosed()
+        }
+    }
+
+    func stop() {
+        if let registration { loop.deregister(registration, fd: fd.raw) }
+        registration = nil
     }
 }

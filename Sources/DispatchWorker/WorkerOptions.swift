@@ -11,10 +11,16 @@ public struct WorkerOptions: Equatable, Sendable {
     public var socketPath: String
     /// Empty: the login shell from $SHELL, else /bin/bash.
     public var command: [String] = []
+    /// How long the program keeps running while no gateway is connected.
+    public var orphanTimeout = 3600
+    /// An inherited pipe read end: its end of file means the service is stopping, so the session ends.
+    public var lifeline: Int32?
 
     public static let usage = """
-        usage: dispatch-worker --session ID --socket PATH --cwd DIR [--kind pty] [--cols N] [--rows N] [-- PROGRAM ARGS...]
-        Runs one Dispatch session's program on a pty and relays it to the gateway at PATH.
+        usage: dispatch-worker --session ID --socket PATH --cwd DIR [--kind pty] [--cols N] [--rows N]
+                               [--orphan-timeout SECONDS] [--lifeline FD] [-- PROGRAM ARGS...]
+        Runs one Dispatch session's program on a pty and relays it to the gateway at PATH. Without a gateway
+        the program keeps running for --orphan-timeout seconds (default 3600) while the worker waits for one.
         Started by dispatch-gateway, which writes the worker's secret to its stdin; not meant to be run by hand.
         """
 
@@ -42,7 +48,7 @@ public struct WorkerOptions: Equatable, Sendable {
                 command = Array(arguments[(index + 1)...])
                 break
             }
-            guard ["--session", "--kind", "--cwd", "--cols", "--rows", "--socket"].contains(argument) else {
+            guard ["--session", "--kind", "--cwd", "--cols", "--rows", "--socket", "--orphan-timeout", "--lifeline"].contains(argument) else {
                 throw .unknown(argument)
             }
             guard index + 1 < arguments.count else { throw .missing("value for \(argument)") }
@@ -59,6 +65,14 @@ public struct WorkerOptions: Equatable, Sendable {
         }
         options.cols = try dimension("--cols", values["--cols"]) ?? options.cols
         options.rows = try dimension("--rows", values["--rows"]) ?? options.rows
+        if let text = values["--orphan-timeout"] {
+            guard let seconds = Int(text), (1...31_536_000).contains(seconds) else { throw .badValue(option: "--orphan-timeout", value: text) }
+            options.orphanTimeout = seconds
+        }
+        if let text = values["--lifeline"] {
+            guard let fd = Int32(text), fd > 2 else { throw .badValue(option: "--lifeline", value: text) }
+            options.lifeline = fd
+        }
         return options
     }
 

@@ -70,6 +70,22 @@ final class WorkerOptionsTests: XCTestCase {
         XCTAssertEqual(parseError(required + ["--rows", ""]), .badValue(option: "--rows", value: ""))
     }
 
+    func testOrphanTimeoutAndLifeline() throws {
+        let defaults = try WorkerOptions.parse(required)
+        XCTAssertEqual(defaults.orphanTimeout, 3600)
+        XCTAssertNil(defaults.lifeline)
+        let options = try WorkerOptions.parse(required + ["--orphan-timeout", "2", "--lifeline", "3"])
+        XCTAssertEqual(options.orphanTimeout, 2)
+        XCTAssertEqual(options.lifeline, 3)
+        for bad in ["0", "-5", "x", "", "31536001"] {
+            XCTAssertEqual(parseError(required + ["--orphan-timeout", bad]), .badValue(option: "--orphan-timeout", value: bad))
+        }
+        // The lifeline is never one of the standard streams.
+        for bad in ["0", "2", "-1", "fd"] {
+            XCTAssertEqual(parseError(required + ["--lifeline", bad]), .badValue(option: "--lifeline", value: bad))
+        }
+    }
+
     func testUnknownOption() {
         XCTAssertEqual(parseError(required + ["--verbose", "1"]), .unknown("--verbose"))
         XCTAssertEqual(parseError(["--session=s"] + required), .unknown("--session=s"))

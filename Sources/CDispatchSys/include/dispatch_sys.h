@@ -26,6 +26,8 @@ int dsys_epoll_wait(int epfd, dsys_event *events, int capacity, int timeout_ms);
 
 int dsys_eventfd(void);
 int dsys_pidfd_open(pid_t pid);
+/// Signals the process a pidfd refers to: unlike kill(), never a later process that reused its pid.
+int dsys_pidfd_send_signal(int pidfd, int signal);
 int dsys_pipe(int fds[2]);
 int dsys_set_nonblocking(int fd, int on);
 int dsys_set_child_subreaper(void);
@@ -44,9 +46,10 @@ int dsys_set_winsize(int fd, uint16_t cols, uint16_t rows);
 /// posix_spawnp with every signal at its default, an empty mask, cwd set, and no fd above 2 inherited.
 /// With `tty_path`, the child is a session leader with that terminal as its controlling tty and stdio;
 /// otherwise its stdio is `stdin_fd`/`stdout_fd`/`stderr_fd` (-1: /dev/null) and `new_session` says setsid.
+/// `inherit_fd` (-1: none) reaches the child as fd 3, the one exception to "no fd above 2".
 /// Returns 0 or an errno value (posix_spawn reports a failed exec, e.g. ENOENT, this way).
 int dsys_spawn(pid_t *pid, const char *file, char *const argv[], char *const envp[], const char *cwd,
-               const char *tty_path, int stdin_fd, int stdout_fd, int stderr_fd, int new_session);
+               const char *tty_path, int stdin_fd, int stdout_fd, int stderr_fd, int new_session, int inherit_fd);
 
 int dsys_unix_listen(const char *path, int backlog);
 int dsys_unix_connect(const char *path);

@@ -78,6 +78,16 @@ final class ClaudeSessions {
         return .success((spec, session))
     }
 
+    /// How a stored Claude session goes on: its options and conversation from its meta; `fresh` starts a new conversation.
+    static func continuation(ofMeta metaText: String, fresh: Bool) -> (options: ClaudeOptions, conversationId: String, started: Bool) {
+        let meta = JSON.parse(Array(metaText.utf8))
+        let options = (try? ClaudeOptions.parse(meta?["claudeOptions"])) ?? ClaudeOptions()
+        let previous = meta?["claudeSessionId"]?.string
+        let conversationId = fresh ? Secrets.sessionID() : previous ?? Secrets.sessionID()
+        let started = !fresh && previous != nil && meta?["claudeConversationStarted"]?.bool == true
+        return (options, conversationId, started)
+    }
+
     func register(_ session: ClaudeSession, id: String) {
         sessions[id] = session
         session.onMetaChanged = { [unowned self] in onMetaChanged(id) }

@@ -48,13 +48,9 @@ extension ClientAPI {
                 return descriptor
             }
         }
-        let meta = JSON.parse(Array(ended.meta.utf8))
-        let options = (try? ClaudeOptions.parse(meta?["claudeOptions"])) ?? ClaudeOptions()
-        let previous = meta?["claudeSessionId"]?.string
-        let conversationId = fresh ? Secrets.sessionID() : previous ?? Secrets.sessionID()
-        let started = !fresh && previous != nil && meta?["claudeConversationStarted"]?.bool == true
-        return startClaude(id: id, directory: directory, options: options, conversationId: conversationId,
-                           conversationStarted: started, cols: 80, rows: 24) { spec, session throws(SupervisorError) in
+        let continuation = ClaudeSessions.continuation(ofMeta: ended.meta, fresh: fresh)
+        return startClaude(id: id, directory: directory, options: continuation.options, conversationId: continuation.conversationId,
+                           conversationStarted: continuation.started, cols: 80, rows: 24) { spec, session throws(SupervisorError) in
             try hub.reopen(id, spec, adapter: session)
         }
     }

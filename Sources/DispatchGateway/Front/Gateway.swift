@@ -55,9 +55,24 @@ public final class Gateway {
         self.settings = settings
         self.loop = loop
         self.supervisor = supervisor
-        hub = SessionHub(supervisor: supervisor, recorder: EventRecorder(store: store, loop: loop), loop: loop, limits: settings.limits)
+        let claude = ClaudeSessions(settings: settings.claude, supervisor: supervisor)
+        self.claude = claude
+        hub = SessionHub(supervisor: supervisor, recorder: EventRecorder(store: store, loop: loop), loop: loop, limits: settings.limits) { row in
+            // What an adopted session runs should its worker be restarted: its kind and folder as stored,
+            // this gateway's program and environment; a Claude session its conversation.
+            guard let kind = SessionKind(rawValue: row.kind),
+                  let folder = JSON.parse(Array(row.meta.utf8))?["cwd"]?.string else { return nil }
+            guard kind == .claude else {
+                return (SessionSpec(kind: kind, directory: folder, command: settings.defaultCommand, environment: settings.sessionEnvironment), nil)
+            }
+            let continuation = ClaudeSessions.continuation(ofMeta: row.meta, fresh: false)
+            guard case .success(let (spec, session)) = claude.prepare(
+                directory: folder, options: continuation.options, conversationId: continuation.conversationId,
+                conversationStarted: continuation.started, cols: 80, rows: 24, environment: settings.sessionEnvironment) else { return nil }
+            claude.register(session, id: row.id)
+            return (spec, session)
+        }
         let workspaces = Workspaces(root: settings.workspacesRoot)
-        claude = ClaudeSessions(settings: settings.claude, supervisor: supervisor)
         api = ClientAPI(hub: hub, supervisor: supervisor, workspaces: workspaces, claude: claude,
                         environment: settings.sessionEnvironment, defaultCommand: settings.defaultCommand)
         staticFiles = StaticFiles(root: settings.staticRoot)

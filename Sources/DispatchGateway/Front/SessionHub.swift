@@ -42,15 +42,13 @@ final class SessionHub {
     /// Kind-specific members of a live session's meta (Claude's conversation and pending permissions).
     var extraMeta: (String) -> [(String, JSON)] = { _ in [] }
 
-    init(supervisor: Supervisor, recorder: EventRecorder, loop: EventLoop, limits: ServerLimits) {
+    /// `respawn` says what a session of an earlier gateway runs (from its stored row), for adopting it.
+    init(supervisor: Supervisor, recorder: EventRecorder, loop: EventLoop, limits: ServerLimits,
+         respawn: (SessionRow) -> (SessionSpec, (any SessionAdapter)?)?) {
         self.supervisor = supervisor
         self.recorder = recorder
         self.loop = loop
         self.limits = limits
-        // A session left running by a gateway that is gone has no worker any more.
-        let now = WallClock.milliseconds()
-        recorder.attempt("mark interrupted sessions") { try $0.markInterrupted(statusesFrom: ["starting", "running"], to: "stopped", updatedAt: now) }
-        for row in recorder.attempt("load sessions", { try $0.sessions() }) ?? [] { pastSessions[row.id] = row }
         supervisor.onEvent = { [unowned self] id, event in received(id, event) }
         supervisor.onSessionChanged = { [unowned self] info in
             if let hidden = hiddenSessions[info.id] { return hidden.onChange(info) }
@@ -62,7 +60,33 @@ final class SessionHub {
             // During a delivery the viewers' frames go out first: the ack is not on the echo path.
             if delivering { heldAcks[runId] = max(heldAcks[runId] ?? 0, seq) } else { supervisor.stored(runId, through: seq) }
         }
+        // Sessions a gateway that is gone left running: their workers may come back to be adopted; the
+        // others have no worker any more.
+        let adopted = adoptInterrupted(respawn)
+        let now = WallClock.milliseconds()
+        recorder.attempt("mark interrupted sessions") {
+            try $0.markInterrupted(statusesFrom: ["starting", "running"], to: "stopped", updatedAt: now, keeping: adopted)
+        }
+        for row in recorder.attempt("load sessions", { try $0.sessions() }) ?? [] where !adopted.contains(row.id) {
+            pastSessions[row.id] = row
+        }
         scheduleStallCheck()
+    }
+
+    private func adoptInterrupted(_ respawn: (SessionRow) -> (SessionSpec, (any SessionAdapter)?)?) -> [String] {
+        let rows = recorder.attempt("load sessions", { try $0.sessions() }) ?? []
+        var candidates: [AdoptionCandidate] = []
+        for row in rows where row.status == "starting" || row.status == "running" {
+            guard let (spec, adapter) = respawn(row),
+                  let lastSeq = recorder.attempt("read the last seq", { try $0.lastSeq(runId: row.id) }),
+                  let workerSeq = recorder.attempt("read the worker seq", { try $0.workerSeq(runId: row.id) })
+            else { continue }
+            records[row.id] = Record(workspace: row.workspace, title: row.title, createdAt: row.createdAt, updatedAt: row.updatedAt)
+            candidates.append(AdoptionCandidate(id: row.id, spec: spec, adapter: adapter, lastSeq: lastSeq, workerSeq: workerSeq, restarts: row.restarts))
+        }
+        let adopted = supervisor.adopt(candidates)
+        for candidate in candidates where !adopted.contains(candidate.id) { records[candidate.id] = nil }
+        return adopted
     }
 
     // MARK: sessions
@@ -281,7 +305,8 @@ final class SessionHub {
         }
         let ts = WallClock.milliseconds()
         records[id]?.updatedAt = ts
-        let stored = StoredEvent(runId: id, seq: event.seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts)
+        let stored = StoredEvent(runId: id, seq: event.seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts,
+                                 workerSeq: event.workerSeq)
         recorder.record(stored)
         onEventRecorded(stored)
         undelivered.append(stored)
@@ -340,6 +365,7 @@ final class SessionHub {
         case .status(let change):
             var members: [(String, JSON)] = [("status", .string(change.kind.rawValue)), ("restarts", .int(change.restarts))]
             if let detail = change.detail { members.append(("detail", .string(detail))) }
+            if change.adopted { members.append(("adopted", .bool(true))) }
             return .object(members)
         case .worker(_, let payload):
             return JSON.parse(payload) ?? .string(String(decoding: payload, as: UTF8.self))

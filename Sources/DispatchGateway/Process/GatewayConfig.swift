@@ -28,6 +28,8 @@ public struct GatewayConfig: Sendable {
     public var terminalsRunClaude: Bool
     /// `DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS` (for tests): one limit for every step of a browser login.
     public var claudeLoginTimeoutSeconds: Int?
+    /// How long a worker keeps its session while no gateway runs (a restart, or a crash).
+    public var orphanTimeoutSeconds: Int
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -60,6 +62,7 @@ public struct GatewayConfig: Sendable {
         terminalsRunClaude = ptyMode == "claude"
         claudeLoginTimeoutSeconds = values["DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS"] == nil ? nil
             : try Self.integer(values, "DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS", default: 0, in: 1...86_400)
+        orphanTimeoutSeconds = try Self.integer(values, "DISPATCH_ORPHAN_TIMEOUT", default: 3600, in: 1...31_536_000)
         let level = values["LOG_LEVEL"] ?? "info"
         guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")

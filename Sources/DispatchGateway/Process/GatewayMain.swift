@@ -7,6 +7,8 @@ import Glibc
 ///
 /// It may be PID 1 in a container: it becomes a subreaper, reaps every child (orphans included) on
 /// SIGCHLD, and turns SIGTERM/SIGINT into a graceful shutdown that ends every session and exits 0.
+/// SIGUSR2 restarts keeping sessions (see `ShutdownMode`): it stores what it holds, lets the workers
+/// go on, and exits 0; the next gateway on the same home adopts them.
 public enum GatewayMain {
     public static let version = "0.2.0"
 
@@ -28,7 +30,7 @@ public enum GatewayMain {
             let config = try GatewayConfig(environment: values)
             Log.minimumLevel = config.logLevel
             // Before any thread exists, so that no other thread takes these signals.
-            let signals = try Signals.descriptor(for: [SIGTERM, SIGINT, SIGCHLD])
+            let signals = try Signals.descriptor(for: ShutdownMode.signals + [SIGCHLD])
             Signals.ignore(SIGPIPE)
             try Processes.becomeSubreaper()
             ResourceLimits.raiseOpenFiles()
@@ -43,6 +45,9 @@ public enum GatewayMain {
             // Small enough that ^C in a flood stops the output quickly (the pty drops what is unread),
             // large enough to keep the relay at full speed with one store flush per loop turn.
             supervisorSettings.window = 256 * 1024
+            supervisorSettings.orphanTimeoutSeconds = config.orphanTimeoutSeconds
+            // systemd's fd store, once wired, provides `supervisorSettings.lifeline`; then SIGTERM keeps sessions.
+            let keepSessionsOnTerm = supervisorSettings.lifeline != nil
             let supervisor = try Supervisor(settings: supervisorSettings, loop: loop)
             var settings = Gateway.Settings(key: key, workspacesRoot: config.workspacesRoot, staticRoot: config.staticRoot,
                                             sessionEnvironment: WorkerEnvironment.build(from: environment))
@@ -67,14 +72,20 @@ public enum GatewayMain {
             pruner.start()
             let registration = try loop.register(signals.raw, for: .readable) { _ in
                 while let signal = Signals.next(on: signals) {
-                    if signal == SIGCHLD {
+                    switch ShutdownMode.of(signal: signal, keepSessionsOnTerm: keepSessionsOnTerm) {
+                    case nil:  // SIGCHLD
                         supervisor.reapChildren()
-                    } else {
+                    case .stopSessions:
                         Log.info("shutting down", [("signal", "\(signal)")])
                         supervisor.shutdown {
                             gateway.flush()
                             loop.stop()
                         }
+                    case .keepSessions:
+                        Log.info("restarting: sessions stay with their workers", [("signal", "\(signal)")])
+                        supervisor.releaseWorkers()
+                        gateway.flush()
+                        loop.stop()
                     }
                 }
             }
@@ -109,6 +120,7 @@ public enum GatewayMain {
         Serves terminals and Claude Code sessions in the browser; each session runs in its own dispatch-worker.
         Configured by environment variables (see README.md): PORT, HOST, TERMINAL_KEY, TERMINAL_KEY_FILE,
         DISPATCH_HOME, WORKSPACES_ROOT, MAX_SESSIONS, ALLOWED_ORIGINS, ALLOWED_HOSTS, COOKIE_SECURE, LOG_LEVEL,
-        DISPATCH_WORKER_BIN, DISPATCH_STATIC_DIR, PTY_MODE, CLAUDE_BIN, CLAUDE_CONFIG_DIR.
+        DISPATCH_WORKER_BIN, DISPATCH_STATIC_DIR, DISPATCH_ORPHAN_TIMEOUT, PTY_MODE, CLAUDE_BIN, CLAUDE_CONFIG_DIR.
+        SIGTERM/SIGINT stop every session; SIGUSR2 exits keeping sessions for the next gateway to adopt.
         """
 }

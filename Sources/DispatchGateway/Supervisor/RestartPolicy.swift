@@ -37,8 +37,10 @@ public struct RestartPolicy: Sendable {
     private var consecutive = 0
     private var recent: [ContinuousClock.Instant] = []
 
-    public init(settings: Settings = .init()) {
+    /// `totalRestarts`: how many the session had before (in an earlier gateway's life).
+    public init(settings: Settings = .init(), totalRestarts: Int = 0) {
         self.settings = settings
+        self.totalRestarts = totalRestarts
     }
 
     /// A worker started (first start or restart) at `now`.

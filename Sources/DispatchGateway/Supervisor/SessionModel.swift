@@ -64,6 +64,9 @@ public struct SessionEvent: Sendable, Equatable {
 
     public var seq: UInt64
     public var body: Body
+    /// For the store: the worker seq this event came from, 0 when a new worker's numbering begins
+    /// (its predecessor died), nil when the event says nothing about the worker.
+    public var workerSeq: UInt64?
 
     public var channel: String {
         switch body {
@@ -80,6 +83,8 @@ public struct StatusChange: Sendable, Equatable {
     public var kind: Kind
     public var restarts: Int
     public var detail: String?
+    /// With `started`: the worker of an earlier gateway came back and goes on; its program never stopped.
+    public var adopted = false
 }
 
 public enum SupervisorError: Error, Equatable, CustomStringConvertible {

@@ -27,19 +27,19 @@ final class SupervisedSession {
     var pendingInput: [UInt8] = []
     static let maxPendingInput = 64 * 1024
 
-    init(id: String, spec: SessionSpec, adapter: (any SessionAdapter)?, restart: RestartPolicy.Settings, lastSeq: UInt64 = 0) {
+    init(id: String, spec: SessionSpec, adapter: (any SessionAdapter)?, restart: RestartPolicy.Settings, lastSeq: UInt64 = 0, restarts: Int = 0) {
         self.id = id
         self.adapter = adapter
         self.lastSeq = lastSeq
         self.spec = spec
         self.cols = spec.cols
         self.rows = spec.rows
-        self.restartPolicy = RestartPolicy(settings: restart)
+        self.restartPolicy = RestartPolicy(settings: restart, totalRestarts: restarts)
     }
 
-    func nextEvent(_ body: SessionEvent.Body) -> SessionEvent {
+    func nextEvent(_ body: SessionEvent.Body, workerSeq: UInt64? = nil) -> SessionEvent {
         lastSeq += 1
-        return SessionEvent(seq: lastSeq, body: body)
+        return SessionEvent(seq: lastSeq, body: body, workerSeq: workerSeq)
     }
 
     var info: SessionInfo {

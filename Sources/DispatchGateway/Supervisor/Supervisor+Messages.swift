@@ -40,7 +40,7 @@ extension Supervisor {
     @discardableResult
     private func relay(_ seq: UInt64, from worker: WorkerProcess, _ session: SupervisedSession, _ events: () -> [SessionEvent.Body]) -> Bool {
         guard accept(seq, from: worker, session) else { return false }
-        for body in events() { emit(session, body) }
+        for body in events() { emit(session, body, workerSeq: seq) }
         if settings.acknowledgeOnlyStored { worker.emitted(eventSeq: session.lastSeq, workerSeq: seq) }
         return true
     }

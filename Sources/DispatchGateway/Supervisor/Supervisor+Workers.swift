@@ -8,7 +8,8 @@ extension Supervisor {
     func spawnWorker(for session: SupervisedSession) throws(SystemError) {
         var arguments = ["--session", session.id, "--kind", session.spec.kind.rawValue,
                          "--cwd", session.spec.directory, "--cols", "\(session.cols)", "--rows", "\(session.rows)",
-                         "--socket", settings.socketPath]
+                         "--socket", settings.socketPath, "--orphan-timeout", "\(settings.orphanTimeoutSeconds)"]
+        if settings.lifeline != nil { arguments += ["--lifeline", "\(Spawn.inheritedFD)"] }
         var command = session.spec.command
         if let adapter = session.adapter {
             let starting = adapter.workerStarting()
@@ -20,7 +21,7 @@ extension Supervisor {
         // as a fatal session error, rather than a spawn failure here.
         let worker = try WorkerProcess(executable: settings.workerExecutable, arguments: arguments,
                                        environment: session.spec.environment, privateEnvironment: session.spec.privateEnvironment,
-                                       directory: "/", loop: loop) { [unowned self, unowned session] status in
+                                       directory: "/", lifeline: settings.lifeline, loop: loop) { [unowned self, unowned session] status in
             workerExited(session, status)
         }
         worker.expectHello(within: settings.helloTimeout) { [unowned session] in
@@ -31,6 +32,12 @@ extension Supervisor {
         session.worker = worker
         session.restartPolicy.started(at: worker.startedAt)
         Log.info("worker started", [("session", session.id), ("pid", "\(worker.pid)")])
+        do {
+            try identities.write(WorkerIdentity(sessionId: session.id, pid: worker.pid, secret: worker.secret))
+        } catch {
+            Log.warn("cannot record the worker's identity; a restarted gateway will not adopt it",
+                     [("session", session.id), ("error", error.description)])
+        }
     }
 
     func acceptWorkers() {
@@ -71,6 +78,10 @@ extension Supervisor {
         else {
             return refuse(link, "unknown session or bad secret")
         }
+        // An adopted worker must still hold everything after what the store has (it was only acknowledged that far).
+        guard hello.lastSeq >= worker.lastReceived else {
+            return refuse(link, "the worker's last seq \(hello.lastSeq) is behind the stored \(worker.lastReceived)")
+        }
         worker.programPid = hello.programPid
         link.onMessage = { [unowned self, unowned session] in received($0, from: session) }
         link.onReadBatchEnd = { [unowned self, unowned session] in acknowledge(session) }
@@ -91,10 +102,12 @@ extension Supervisor {
             link.send(.input(session.pendingInput))
             session.pendingInput = []
         }
-        let restarted = session.restartPolicy.totalRestarts > 0
+        let restarted = session.restartPolicy.totalRestarts > 0 && !worker.adopted
         session.status = .running
         session.detail = nil
-        emit(session, .status(StatusChange(kind: restarted ? .restarted : .started, restarts: session.restartPolicy.totalRestarts)))
+        emit(session, .status(StatusChange(kind: restarted ? .restarted : .started, restarts: session.restartPolicy.totalRestarts,
+                                           adopted: worker.adopted)))
+        if worker.adopted { Log.info("worker re-adopted", [("session", session.id), ("pid", "\(worker.pid)")]) }
         onSessionChanged(session.info)
     }
 
@@ -119,10 +132,11 @@ extension Supervisor {
         worker.link?.send(.ack(seq: through))
     }
 
-    private func workerExited(_ session: SupervisedSession, _ status: ChildExit) {
+    /// `status` is nil for an adopted worker, whose status only its own parent could read.
+    func workerExited(_ session: SupervisedSession, _ status: ChildExit?) {
         guard let worker = session.worker else { return }
         session.worker = nil
-        Log.info("worker exited", [("session", session.id), ("pid", "\(worker.pid)"), ("status", "\(status)")])
+        Log.info("worker exited", [("session", session.id), ("pid", "\(worker.pid)"), ("status", status.map { "\($0)" } ?? "unknown")])
         defer { finishShutdownIfDone() }
         if session.reopenWhenWorkerEnds {
             session.reopenWhenWorkerEnds = false
@@ -135,14 +149,21 @@ extension Supervisor {
             return settle(session, as: .stopped, detail: session.detail ?? "closed")
         }
         let why = switch status {
-        case .exited(let code): "worker exited with status \(code)"
-        case .signaled(let signal): "worker killed by signal \(signal)"
+        case .exited(let code)?: "worker exited with status \(code)"
+        case .signaled(let signal)?: "worker killed by signal \(signal)"
+        case nil: "the adopted worker ended"
         }
+        workerDied(session, why: why)
+    }
+
+    /// The worker is gone without its program's exit: restart it, or give the session up.
+    func workerDied(_ session: SupervisedSession, why: String) {
         switch session.restartPolicy.died(at: .now) {
         case .restart(let delay, let attempt):
             session.status = .starting
             session.detail = why
-            emit(session, .status(StatusChange(kind: .crashed, restarts: session.restartPolicy.totalRestarts, detail: why)))
+            // workerSeq 0: the next worker numbers its output from 1 again.
+            emit(session, .status(StatusChange(kind: .crashed, restarts: session.restartPolicy.totalRestarts, detail: why)), workerSeq: 0)
             onSessionChanged(session.info)
             Log.warn("restarting session", [("session", session.id), ("attempt", "\(attempt)"), ("after", "\(delay)")])
             session.restartTimer = loop.schedule(after: delay) { [unowned self, unowned session] in
@@ -166,6 +187,7 @@ extension Supervisor {
     /// A final status: emitted once, and the session stays so until a user acts.
     func settle(_ session: SupervisedSession, as status: SessionStatus, detail: String) {
         guard session.status != status || session.detail != detail else { return }
+        identities.remove(session.id)
         session.status = status
         session.detail = detail
         let kind: StatusChange.Kind = status == .error ? .error : .stopped

@@ -27,6 +27,13 @@ public final class Supervisor: @unchecked Sendable {
         /// When set, a worker is acknowledged only for events the owner reported stored (`stored(_:through:)`),
         /// so a gateway crash loses nothing the worker still holds.
         public var acknowledgeOnlyStored = false
+        /// How long a worker keeps its program while no gateway is connected (told to it at spawn).
+        public var orphanTimeoutSeconds = 3600
+        /// How long an adopted session waits for its worker to reconnect before it counts as dead.
+        public var adoptionTimeout: Duration = .seconds(10)
+        /// A pipe read end every worker inherits: its end of file (the service manager let go of the
+        /// write end: the service is stopping for good) ends every session. The owner keeps it open.
+        public var lifeline: Int32?
 
         public init(runtimeDirectory: String, workerExecutable: String) {
             self.runtimeDirectory = runtimeDirectory
@@ -43,6 +50,7 @@ public final class Supervisor: @unchecked Sendable {
     var unidentified: [ObjectIdentifier: FramedConnection] = [:]
     var shutdownCompletion: (() -> Void)?
     let listener: FileDescriptor
+    let identities: WorkerIdentityFiles
     private var listenerRegistration: EventLoop.Registration?
 
     /// Every event of every session, in order per session.
@@ -54,12 +62,21 @@ public final class Supervisor: @unchecked Sendable {
         self.settings = settings
         self.loop = loop
         try Self.makePrivateDirectory(settings.runtimeDirectory)
+        identities = try WorkerIdentityFiles(runtimeDirectory: settings.runtimeDirectory)
         listener = try UnixSocket.listen(at: settings.socketPath)
         listenerRegistration = try loop.register(listener.raw, for: .readable) { [unowned self] _ in acceptWorkers() }
     }
 
     deinit {
-        if let listenerRegistration { loop.deregister(listenerRegistration, fd: listener.raw) }
+        stopListening()
+    }
+
+    /// Once only: after a restart that keeps sessions the path may already be the next gateway's.
+    func stopListening() {
+        guard let listenerRegistration else { return }
+        loop.deregister(listenerRegistration, fd: listener.raw)
+        self.listenerRegistration = nil
+        listener.close()
         unlink(settings.socketPath)
     }
 
@@ -185,7 +202,7 @@ public final class Supervisor: @unchecked Sendable {
     /// hands workers' statuses to their sessions.
     public func reapChildren() {
         for (pid, status) in Processes.reapAny() {
-            if let worker = sessions.values.lazy.compactMap(\.worker).first(where: { $0.pid == pid }) {
+            if let worker = sessions.values.lazy.compactMap(\.worker).first(where: { $0.pid == pid && !$0.adopted }) {
                 worker.reaped(status)
             } else {
                 Log.debug("reaped an orphan", [("pid", "\(pid)"), ("status", "\(status)")])
@@ -207,8 +224,8 @@ public final class Supervisor: @unchecked Sendable {
         return session
     }
 
-    func emit(_ session: SupervisedSession, _ body: SessionEvent.Body) {
-        onEvent(session.id, session.nextEvent(body))
+    func emit(_ session: SupervisedSession, _ body: SessionEvent.Body, workerSeq: UInt64? = nil) {
+        onEvent(session.id, session.nextEvent(body, workerSeq: workerSeq))
     }
 
     func finishShutdownIfDone() {

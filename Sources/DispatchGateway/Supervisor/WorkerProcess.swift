@@ -3,12 +3,15 @@ import DispatchTransport
 import DispatchWire
 import Glibc
 
-/// One spawned dispatch-worker: its pid, the secret it must present, its exit watch, and (once it
-/// has said hello) its connection and heartbeat. Loop-confined; owned by its session.
+/// One dispatch-worker, spawned or adopted from an earlier gateway: its pid, the secret it must
+/// present, its exit watch, and (once it has said hello) its connection and heartbeat. Loop-confined;
+/// owned by its session.
 final class WorkerProcess {
     let pid: pid_t
     let secret: [UInt8]
     let startedAt: ContinuousClock.Instant
+    /// Started by an earlier gateway: not our child, so its end is seen on its pidfd but never reaped.
+    let adopted: Bool
     private let loop: EventLoop
     private let exitNotifier: FileDescriptor
     private var exitRegistration: EventLoop.Registration?
@@ -29,19 +32,22 @@ final class WorkerProcess {
     private var unstoredHead = 0
     /// Set once the worker reported its program's exit or a fatal error: its death is then expected.
     var reportedEnd = false
-    private let onExit: (ChildExit) -> Void
+    /// Called once with the worker's status when reaped, or nil for an adopted worker (not ours to reap).
+    private let onExit: (ChildExit?) -> Void
 
-    /// Spawns the worker, hands it `secret` (and the program's private environment) on stdin, and calls `onExit` with its status once reaped.
+    /// Spawns the worker, hands it `secret` (and the program's private environment) on stdin, and calls
+    /// `onExit` with its status once reaped. `lifeline`, when set, reaches the worker as `Spawn.inheritedFD`.
     init(executable: String, arguments: [String], environment: [String], privateEnvironment: [String] = [], directory: String,
-         loop: EventLoop, onExit: @escaping (ChildExit) -> Void) throws(SystemError) {
+         lifeline: Int32? = nil, loop: EventLoop, onExit: @escaping (ChildExit?) -> Void) throws(SystemError) {
         secret = Randomness.bytes(32)
+        adopted = false
         self.loop = loop
         self.onExit = onExit
         let pipe = try FileDescriptor.pipe()
         let command = Command(executable: executable, arguments: arguments, environment: environment, directory: directory)
         // The worker leads its own session: a ^C or hang-up aimed at the gateway's terminal or group
         // does not reach it, and the gateway can address it as a group.
-        pid = try Spawn.process(command, stdin: pipe.read.raw, stdout: -1, stderr: 2, newSession: true)
+        pid = try Spawn.process(command, stdin: pipe.read.raw, stdout: -1, stderr: 2, newSession: true, inheriting: lifeline)
         pipe.read.close()
         let handover = Array(([Hex.encode(secret)] + privateEnvironment.filter { !$0.contains("\n") }).map { $0 + "\n" }.joined().utf8)
         _ = handover.withUnsafeBytes { try? pipe.write.write($0) }
@@ -51,6 +57,26 @@ final class WorkerProcess {
         let pid = self.pid
         exitRegistration = try loop.register(exitNotifier.raw, for: .readable) { [unowned self] _ in
             if let status = Processes.reap(pid) { reaped(status) }
+        }
+    }
+
+    /// Watches a worker an earlier gateway spawned, known by the identity that gateway recorded.
+    /// `stored` is the worker's last seq whose event the store holds: it is resumed after that.
+    init(adopting identity: WorkerIdentity, stored: UInt64, loop: EventLoop, onExit: @escaping (ChildExit?) -> Void) throws(SystemError) {
+        pid = identity.pid
+        secret = identity.secret
+        adopted = true
+        startedAt = .now
+        self.loop = loop
+        self.onExit = onExit
+        lastReceived = stored
+        lastStored = stored
+        lastAcknowledged = stored
+        exitNotifier = try Processes.exitNotifier(for: pid)
+        exitRegistration = try loop.register(exitNotifier.raw, for: .readable) { [unowned self] _ in
+            stopWatching()
+            link?.close()
+            onExit(nil)
         }
     }
 
@@ -97,8 +123,16 @@ final class WorkerProcess {
 
     var isRunning: Bool { exitRegistration != nil }
 
+    /// Through the pidfd: an adopted worker's pid could belong to someone else once it is gone.
     func kill() {
-        Processes.signal(pid, SIGKILL)
+        Processes.signal(pidfd: exitNotifier, SIGKILL)
+    }
+
+    /// Lets go of a worker that lives on (the gateway restarts and keeps sessions): no more watching,
+    /// and its connection closes without a word, so it waits for the next gateway.
+    func release() {
+        stopWatching()
+        link?.close()
     }
 
     /// Kills the worker if it has not said hello by `deadline` (it hung or never connected).

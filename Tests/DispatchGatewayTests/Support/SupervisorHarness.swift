@@ -13,6 +13,7 @@ final class SupervisorHarness: @unchecked Sendable {
     private let log = EventLog()
     private let lock = NSLock()
     private var stopped = false
+    private let ownsFolder: Bool
 
     static var builtProducts: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
@@ -27,8 +28,10 @@ final class SupervisorHarness: @unchecked Sendable {
             + ["DISPATCH_REAL_WORKER=\(workerBinary)"]
     }
 
-    init(configure: (inout Supervisor.Settings) -> Void = { _ in }) throws {
-        folder = try TemporaryFolder.make()
+    /// `folder`: another harness's, to share its runtime folder (a gateway restart); the first one removes it.
+    init(folder shared: String? = nil, configure: (inout Supervisor.Settings) -> Void = { _ in }) throws {
+        folder = try shared ?? TemporaryFolder.make()
+        ownsFolder = shared == nil
         var settings = Supervisor.Settings(runtimeDirectory: folder + "/run", workerExecutable: Self.workerBinary)
         configure(&settings)
         let loop = try EventLoop()
@@ -42,7 +45,7 @@ final class SupervisorHarness: @unchecked Sendable {
 
     deinit {
         shutdown()
-        try? FileManager.default.removeItem(atPath: folder)
+        if ownsFolder { try? FileManager.default.removeItem(atPath: folder) }
     }
 
     /// Runs `body` on the loop thread and waits for its result.
@@ -104,6 +107,19 @@ final class SupervisorHarness: @unchecked Sendable {
 
     func waitForStatus(_ id: String, _ status: SessionStatus, timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line) {
         wait(timeout: timeout, "status \(status); now \(String(describing: info(id)))", file: file, line: line) { info(id)?.status == status }
+    }
+
+    /// A restart that keeps sessions: the workers go on without this supervisor, whose loop ends.
+    func release() {
+        guard lock.withLock({ !stopped }) else { return }
+        let loop = self.loop
+        let supervisor = self.supervisor
+        loop.execute {
+            supervisor.releaseWorkers()
+            loop.stop()
+        }
+        while thread.isExecuting || !thread.isFinished { Thread.sleep(forTimeInterval: 0.005) }
+        lock.withLock { stopped = true }
     }
 
     /// Ends every session and the loop; idempotent.
