@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, GatewayProcess, finish_gateway, make_gateway, wait_until
+from test_store import gateways  # noqa: F401
 
 FAKE_CLAUDE = REPO / "Tests" / "Fixtures" / "claude" / "claude"
 
@@ -400,3 +401,33 @@ def test_a_session_of_an_earlier_gateway_run_reopens_into_its_conversation(tmp_p
         ws.close()
     finally:
         finish_gateway(second)
+
+
+def test_a_claude_session_lives_through_a_gateway_restart(gateways, tmp_path):
+    """SIGUSR2 keeps the CLI running in its worker; the next gateway adopts it and goes on translating
+    its lines into claude:* events (not raw terminal output), in one gapless stream."""
+    env = {"CLAUDE_BIN": str(FAKE_CLAUDE), "CLAUDE_CONFIG_DIR": str(tmp_path / "cfg")}
+    first = gateways.start(extra_env=env)
+    ws = first.ws(cookie=first.login())
+    session = create_claude(ws)
+    run_id, conversation = session["id"], session["meta"]["claudeSessionId"]
+    ws.send({"type": "run:input", "runId": run_id, "data": "before the restart"})
+    wait_result(ws, run_id)
+    cli_pid = session["meta"].get("pid") or descriptor(first, first.login(), run_id)["meta"]["pid"]
+    ws.close()
+    os.kill(first.proc.pid, signal.SIGUSR2)
+    assert first.proc.wait(15) == 0
+
+    second = gateways.start(home=first.home, key=first.key, extra_env=env)
+    ws = second.ws(cookie=second.login())
+    ws.ok("run:attach", runId=run_id, afterSeq=0)
+    wait_until(lambda: descriptor(second, second.login(), run_id)["status"] == "running", 15, "the session adopted")
+    ws.send({"type": "run:input", "runId": run_id, "data": "after the restart"})
+    results = wait_result(ws, run_id, 2)
+    assert results[-1]["payload"]["session_id"] == conversation
+    assert descriptor(second, second.login(), run_id)["meta"]["pid"] == cli_pid, "the same CLI process"
+    events = ws.events(run_id)
+    assert not [e for e in events if e["channel"] == "pty:stdout"], "Claude's lines were translated after adoption"
+    assert [e["payload"]["text"] for e in events if e["channel"] == "claude:user"] == ["before the restart", "after the restart"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    ws.close()
