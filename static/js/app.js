@@ -1,9 +1,11 @@
 // Dispatch in the browser: login, the session list (grouped by workspace, live status), terminal
-// panes side by side on a wide screen and as tabs on a phone, deep links (#/session/{id}),
+// and Claude panes side by side on a wide screen and as tabs on a phone, deep links (#/session/{id}),
 // keyboard shortcuts that leave the terminal's own keys alone, and an extra-keys bar for phones.
 
 import { api, checkAuth, login, logout, Connection } from "./api.js";
-import { TerminalPane, sessionLabel } from "./pane.js";
+import { TerminalPane } from "./pane.js";
+import { ClaudePane } from "./claude-pane.js";
+import { sessionLabel } from "./session-pane.js";
 import { el, $ } from "./dom.js";
 
 const MAX_PANES = 4;
@@ -17,7 +19,8 @@ const narrow = window.matchMedia("(max-width: 760px)");
 const state = {
   sessions: new Map(), // id -> descriptor, from the server
   listed: false, // the first list has arrived since the last connect
-  panes: new Map(), // id -> TerminalPane, in display order
+  panes: new Map(), // id -> TerminalPane or ClaudePane, in display order
+  waiting: new Map(), // id -> {focus, restored}: panes to open once the list says what kind they are
   recent: [], // pane ids, most recently focused last
   active: null,
   lib: undefined, // the xterm.js module; null when it could not be loaded
@@ -140,6 +143,7 @@ function leaveApp(message) {
   state.conn = null;
   for (const pane of state.panes.values()) pane.dispose();
   state.panes.clear();
+  state.waiting.clear();
   state.recent = [];
   state.active = null;
   state.sessions.clear();
@@ -239,11 +243,14 @@ function received(message) {
 function setSessions(list) {
   state.sessions = new Map(list.filter((s) => s && s.id).map((s) => [s.id, s]));
   state.listed = true;
-  for (const pane of [...state.panes.values()]) {
+  for (const pane of state.panes.values()) {
     const session = state.sessions.get(pane.id);
     if (session) pane.update(session);
-    else if (pane.restored) closePane(pane.id, { keepFocus: pane.id !== state.active }); // gone since the last visit
-    pane.restored = false;
+  }
+  const waiting = [...state.waiting.entries()];
+  state.waiting.clear();
+  for (const [id, { focus, restored }] of waiting) {
+    if (!restored || state.sessions.has(id)) openPane(id, { focus }); // (a restored pane gone since the last visit is dropped)
   }
   renderSidebar();
 }
@@ -318,7 +325,7 @@ function renderSidebar() {
   }
   if (children.length === 0) {
     children.push(el("p", { className: "muted empty-list" },
-      state.conn && state.conn.isOpen && state.listed ? "No sessions yet. Start a terminal above." : "Loading sessions…"));
+      state.conn && state.conn.isOpen && state.listed ? "No sessions yet. Start a terminal or Claude above." : "Loading sessions…"));
   }
   list.replaceChildren(...children);
 }
@@ -421,7 +428,17 @@ function formatTime(iso) {
     : date.toLocaleDateString([], { month: "short", day: "numeric" });
 }
 
-async function newTerminal() {
+function newTerminal() {
+  return newSession("pty");
+}
+
+function newClaude() {
+  return newSession("claude", { permissionMode: $("#claude-mode").value });
+}
+
+/** Starts a session in the workspace chosen beside the buttons (or a fresh one) and opens its pane. */
+async function newSession(kind, options) {
+  const noun = kind === "claude" ? "Claude" : "the terminal";
   const message = $("#new-session-msg");
   message.dataset.kind = "";
   const select = $("#workspace-select");
@@ -440,17 +457,18 @@ async function newTerminal() {
     message.textContent = "Not connected to the server yet; try again in a moment.";
     return;
   }
-  const button = $("#new-terminal");
+  const button = $(kind === "claude" ? "#new-claude" : "#new-terminal");
   button.disabled = true;
   message.textContent = "Starting…";
   const { cols, rows } = estimateSize();
-  const request = { type: "create", kind: "pty", cols, rows };
+  const request = { type: "create", kind, cols, rows };
   if (workspace) request.workspace = workspace;
+  if (options) request.options = options;
   try {
     const reply = await state.conn.request(request);
     if (!reply.ok) {
       message.dataset.kind = "error";
-      message.textContent = reply.error || "The server could not start the terminal.";
+      message.textContent = reply.error || `The server could not start ${noun}.`;
       return;
     }
     message.textContent = "";
@@ -467,7 +485,7 @@ async function newTerminal() {
     openPane(reply.runId);
   } catch (error) {
     message.dataset.kind = "error";
-    message.textContent = `Could not start the terminal: ${error.message === "timeout" ? "no answer from the server" : "the connection dropped"}.`;
+    message.textContent = `Could not start ${noun}: ${error.message === "timeout" ? "no answer from the server" : "the connection dropped"}.`;
   } finally {
     button.disabled = false;
   }
@@ -499,12 +517,6 @@ async function createWorkspace() {
   message.dataset.kind = "info";
   message.textContent = `Workspace ${name} created: new terminals go there.`;
   refreshWorkspaces();
-}
-
-function newClaude() {
-  const message = $("#new-session-msg");
-  message.dataset.kind = "info";
-  message.textContent = "Claude sessions are not available yet.";
 }
 
 /** The size a new terminal will most likely get, so its first prompt is drawn at the right width. */
@@ -544,21 +556,27 @@ async function endSession(id) {
 
 // MARK: panes
 
-function openPane(id, { focus = true } = {}) {
+function openPane(id, { focus = true, restored = false } = {}) {
   if (!state.loggedIn) return;
   if (state.panes.has(id)) {
     if (focus) activate(id);
+    return;
+  }
+  const session = state.sessions.get(id);
+  if (!session && !state.listed) {
+    state.waiting.set(id, { focus, restored });
     return;
   }
   if (state.panes.size >= MAX_PANES) {
     const oldest = state.recent.find((paneId) => paneId !== state.active) || state.recent[0];
     if (oldest) closePane(oldest, { keepFocus: true });
   }
-  const pane = new TerminalPane({
+  const Pane = session && session.kind === "claude" ? ClaudePane : TerminalPane;
+  const pane = new Pane({
     id,
     conn: state.conn,
     lib: state.lib,
-    session: state.sessions.get(id) || null,
+    session: session || null,
     hooks: {
       onFocus: (p) => { if (state.active !== p.id) activate(p.id, { focusTerminal: false }); },
       onClose: (p) => closePane(p.id),
@@ -660,6 +678,8 @@ function updateLayout() {
   const view = $("#app-view");
   view.classList.toggle("has-panes", count > 0);
   view.classList.toggle("tabbed", layout.tabbed && count > 0);
+  const active = state.active && state.panes.get(state.active);
+  view.classList.toggle("chat-active", Boolean(active && active.kind === "claude")); // (no extra keys for a chat)
   if (narrow.matches && count === 0) setSidebarOpen(true);
   renderTabs();
   for (const pane of state.panes.values()) pane.scheduleFit();
@@ -703,7 +723,7 @@ function tabLabel(pane) {
 
 function saveOpenPanes() {
   try {
-    sessionStorage.setItem(OPEN_PANES_KEY, JSON.stringify([...state.panes.keys()]));
+    sessionStorage.setItem(OPEN_PANES_KEY, JSON.stringify([...state.panes.keys(), ...state.waiting.keys()]));
   } catch { /* storage refused: only the deep link survives a reload */ }
 }
 
@@ -715,9 +735,7 @@ function restorePanes() {
   const linked = deepLinkedSession();
   for (const id of ids) {
     if (id === linked || (state.listed && !state.sessions.has(id))) continue;
-    openPane(id, { focus: false });
-    const pane = state.panes.get(id);
-    if (pane) pane.restored = true;
+    openPane(id, { focus: false, restored: true });
   }
   if (linked) openPane(linked);
   updateLayout();
@@ -783,7 +801,7 @@ function setCtrl(on) {
 
 function extraKey(key) {
   const pane = state.active && state.panes.get(state.active);
-  if (!pane) return;
+  if (!pane || pane.kind !== "pty") return;
   const app = pane.term && pane.term.modes.applicationCursorKeysMode;
   const arrows = { up: "A", down: "B", right: "C", left: "D" };
   if (key === "ctrl") {
@@ -868,7 +886,7 @@ function wireControls() {
   window.dispatchUI = Object.freeze({
     sessions: () => [...state.sessions.values()],
     panes: () => [...state.panes.values()].map((pane) => ({
-      id: pane.id, state: pane.state, cols: pane.cols, rows: pane.rows,
+      id: pane.id, kind: pane.kind, state: pane.state, cols: pane.cols, rows: pane.rows,
       lastSeq: pane.lastSeq, renderedSeq: pane.renderedSeq, active: pane.id === state.active,
     })),
     bufferText: (id) => { const pane = state.panes.get(id || state.active); return pane ? pane.bufferText() : null; },
