@@ -3,17 +3,16 @@ import Glibc
 
 /// The session's program on its pty: started, fed, resized, hung up, and its exit watched.
 /// Loop-confined; the worker decides when output may be read, the program only knows how.
-final class Program {
+final class Program: SessionProgram {
     let pid: pid_t
     let master: FileDescriptor
     private let loop: EventLoop
-    private let exitNotifier: FileDescriptor
-    private var exitRegistration: EventLoop.Registration?
+    private var childWatch: ChildWatch?
     private var masterRegistration: EventLoop.Registration?
     private var masterInterest: IOEvents = []
     private var killTimer: EventLoop.Timer?
     private var pendingInput: [UInt8] = []
-    private(set) var exit: ChildExit?
+    var exit: ChildExit? { childWatch?.exit }
 
     /// Called when output can be read, while `wantsOutput` is on.
     var onOutputReady: () -> Void = {}
@@ -29,18 +28,19 @@ final class Program {
         pid = child.pid
         master = child.master
         self.loop = loop
-        exitNotifier = try Processes.exitNotifier(for: child.pid)
-        exitRegistration = try loop.register(exitNotifier.raw, for: .readable) { [unowned self] _ in
-            guard let status = Processes.reap(pid) else { return }
-            exit = status
-            stopWatchingExit()
+        childWatch = try ChildWatch(pid: child.pid, loop: loop) { [unowned self] in
+            cancelKill()
             onExit()
         }
     }
 
     deinit {
-        stopWatchingExit()
+        cancelKill()
         if let masterRegistration { loop.deregister(masterRegistration, fd: master.raw) }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
+        try master.read(into: buffer)
     }
 
     func write(_ bytes: [UInt8]) {
@@ -106,9 +106,7 @@ final class Program {
         }
     }
 
-    private func stopWatchingExit() {
-        if let exitRegistration { loop.deregister(exitRegistration, fd: exitNotifier.raw) }
-        exitRegistration = nil
+    private func cancelKill() {
         if let killTimer { loop.cancel(killTimer) }
         killTimer = nil
     }

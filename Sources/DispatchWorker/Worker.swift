@@ -3,7 +3,7 @@ import DispatchTransport
 import DispatchWire
 import Glibc
 
-/// One session: its program on a pty, relayed to the gateway over the runtime socket.
+/// One session: its program on a pty (or on pipes, for Claude's stream-json CLI), relayed to the gateway over the runtime socket.
 ///
 /// Output is read only while the gateway has acknowledged enough of what was sent (the window), so
 /// a slow consumer blocks the program instead of growing memory. When the program has ended and its
@@ -19,9 +19,11 @@ public final class Worker {
 
     private let options: WorkerOptions
     private let secret: [UInt8]
+    /// For the program only (credentials handed over on stdin): never in the worker's own environment.
+    private let privateEnvironment: [String]
     private let settings: Settings
     private let loop: EventLoop
-    private var program: Program?
+    private var program: (any SessionProgram)?
     private var link: FramedConnection?
     private var welcomed = false
     private var retained = RetainedOutput(window: 256 * 1024)
@@ -32,9 +34,10 @@ public final class Worker {
     private var drainTimer: EventLoop.Timer?
     public private(set) var exitCode: Int32 = 0
 
-    public init(options: WorkerOptions, secret: [UInt8], settings: Settings = .init(), loop: EventLoop) {
+    public init(options: WorkerOptions, secret: [UInt8], privateEnvironment: [String] = [], settings: Settings = .init(), loop: EventLoop) {
         self.options = options
         self.secret = secret
+        self.privateEnvironment = privateEnvironment
         self.settings = settings
         self.loop = loop
     }
@@ -54,8 +57,7 @@ public final class Worker {
         self.link = link
 
         do {
-            let program = try Program(command: try resolveCommand(environment: environment), cols: options.cols,
-                                      rows: options.rows, loop: loop) { [unowned self] in programExited() }
+            let program = try startProgram(try resolveCommand(environment: environment))
             program.onOutputReady = { [unowned self] in readOutput() }
             self.program = program
             link.send(.hello(Hello(sessionId: options.sessionId, secret: secret, programPid: program.pid, lastSeq: 0)))
@@ -133,7 +135,7 @@ public final class Worker {
             let got: Int?
             do {
                 got = try readBuffer.withUnsafeMutableBytes { buffer throws(SystemError) in
-                    try program.master.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(buffer.count - carry.count)]))
+                    try program.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(buffer.count - carry.count)]))
                 }
             } catch {
                 got = 0
@@ -207,6 +209,20 @@ public final class Worker {
         }
     }
 
+    private func startProgram(_ command: Command) throws(SystemError) -> any SessionProgram {
+        switch options.kind {
+        case .pty:
+            return try Program(command: command, cols: options.cols, rows: options.rows, loop: loop) { [unowned self] in programExited() }
+        case .claude:
+            let program = try PipeProgram(command: command, loop: loop) { [unowned self] in programExited() }
+            program.onDiagnostic = { [unowned self] bytes in
+                send(retained.append({ .event(seq: $0, channel: "claude:stderr", payload: bytes) }, size: bytes.count))
+                updateReading()
+            }
+            return program
+        }
+    }
+
     private func resolveCommand(environment: [String]) throws(SystemError) -> Command {
         var directoryInfo = stat()
         guard stat(options.directory, &directoryInfo) == 0, directoryInfo.st_mode & S_IFMT == S_IFDIR else {
@@ -217,7 +233,7 @@ public final class Worker {
             let shell = environment.first { $0.hasPrefix("SHELL=") }.map { String($0.dropFirst(6)) } ?? ""
             arguments = [shell.isEmpty ? "/bin/bash" : shell, "-l"]
         }
-        let programEnvironment = environment.filter { !$0.hasPrefix("TERM=") } + ["TERM=xterm-256color"]
+        let programEnvironment = environment.filter { !$0.hasPrefix("TERM=") } + ["TERM=xterm-256color"] + privateEnvironment
         return Command(executable: arguments[0], arguments: Array(arguments.dropFirst()),
                        environment: programEnvironment, directory: options.directory)
     }

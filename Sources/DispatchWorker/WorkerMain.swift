@@ -21,7 +21,7 @@ public enum WorkerMain {
             Log.error("dispatch-worker: \(error)", [("usage", WorkerOptions.usage)])
             return 2
         }
-        guard let secret = readSecret() else {
+        guard let (secret, privateEnvironment) = readSecret() else {
             Log.error("dispatch-worker: no secret on stdin; workers are started by dispatch-gateway")
             return 2
         }
@@ -29,7 +29,7 @@ public enum WorkerMain {
             Signals.ignore(SIGPIPE)
             let signals = try Signals.descriptor(for: [SIGTERM, SIGINT, SIGHUP])
             let loop = try EventLoop()
-            let worker = Worker(options: options, secret: secret, loop: loop)
+            let worker = Worker(options: options, secret: secret, privateEnvironment: privateEnvironment, loop: loop)
             let registration = try loop.register(signals.raw, for: .readable) { _ in
                 while let signal = Signals.next(on: signals) {
                     Log.info("signal received, ending the program", [("signal", "\(signal)")])
@@ -46,11 +46,13 @@ public enum WorkerMain {
         }
     }
 
-    /// The secret is hex on stdin, which is then pointed at /dev/null: the program never sees it.
-    private static func readSecret() -> [UInt8]? {
+    /// The secret is hex on stdin's first line; further `NAME=value` lines are environment entries for
+    /// the program only (credentials stay out of argv and out of the worker's own environment). Stdin
+    /// is then pointed at /dev/null: the program never sees any of it.
+    private static func readSecret() -> (secret: [UInt8], privateEnvironment: [String])? {
         var text: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while text.count < 1024 {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while text.count < 64 * 1024 {
             let n = read(0, &buffer, buffer.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
@@ -58,6 +60,10 @@ public enum WorkerMain {
         }
         let devNull = open("/dev/null", O_RDONLY)
         if devNull >= 0 { dup2(devNull, 0); close(devNull) }
-        return Hex.decode(text.filter { $0 > 0x20 })
+        let lines = text.split(separator: UInt8(ascii: "\n"))
+        guard let first = lines.first, let secret = Hex.decode(first.filter { $0 > 0x20 }) else { return nil }
+        let entries = lines.dropFirst().map { String(decoding: $0, as: UTF8.self) }
+        guard entries.allSatisfy({ ($0.firstIndex(of: "=") ?? $0.startIndex) > $0.startIndex }) else { return nil }
+        return (secret, entries)
     }
 }

@@ -3,16 +3,18 @@ import DispatchPosix
 /// The WebSocket requests after authentication, and the session creation shared with REST.
 /// Loop-confined.
 final class ClientAPI {
-    private let hub: SessionHub
-    private let supervisor: Supervisor
+    let hub: SessionHub
+    let supervisor: Supervisor
     let workspaces: Workspaces
-    private let environment: [String]
-    private let defaultCommand: [String]
+    let claude: ClaudeSessions
+    let environment: [String]
+    let defaultCommand: [String]
 
-    init(hub: SessionHub, supervisor: Supervisor, workspaces: Workspaces, environment: [String], defaultCommand: [String]) {
+    init(hub: SessionHub, supervisor: Supervisor, workspaces: Workspaces, claude: ClaudeSessions, environment: [String], defaultCommand: [String]) {
         self.hub = hub
         self.supervisor = supervisor
         self.workspaces = workspaces
+        self.claude = claude
         self.environment = environment
         self.defaultCommand = defaultCommand
     }
@@ -41,6 +43,9 @@ final class ClientAPI {
         case "run:input":
             return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
                 guard let data = message["data"]?.string else { return .failure("run:input needs \"data\" as a string") }
+                if claude.isClaude(runId) {
+                    return Self.outcome { () throws(ClaudeSessions.Failure) in try claude.send(runId, text: data) }
+                }
                 try supervisor.input(runId, Array(data.utf8))
                 bytesIn += data.utf8.count
                 return .none
@@ -74,7 +79,7 @@ final class ClientAPI {
                 return .success([])
             }
         default:
-            return .failure("unknown message type \(JSONString.quoted(type))")
+            return handleSessionControl(type, message) ?? .failure("unknown message type \(JSONString.quoted(type))")
         }
     }
 
@@ -96,9 +101,7 @@ final class ClientAPI {
     /// Parses `{kind, workspace, cols, rows, options}` and starts the session.
     func makeSession(_ request: JSON) -> Result<JSON, CreateError> {
         let kind = request["kind"]?.string ?? "pty"
-        guard kind == "pty" else {
-            return .failure(CreateError(kind == "claude" ? "claude sessions are not available yet" : "unknown kind \(JSONString.quoted(kind))"))
-        }
+        guard kind == "pty" || kind == "claude" else { return .failure(CreateError("unknown kind \(JSONString.quoted(kind))")) }
         let cols = request["cols"].map { $0.integer ?? -1 } ?? 80
         let rows = request["rows"].map { $0.integer ?? -1 } ?? 24
         do {
@@ -116,13 +119,8 @@ final class ClientAPI {
         } catch {
             return .failure(CreateError(error.description))
         }
-        let spec = SessionSpec(kind: .pty, directory: workspace.path, command: defaultCommand,
-                               cols: UInt16(cols), rows: UInt16(rows), environment: environment)
-        do {
-            return .success(try hub.create(spec, workspace: workspace.name))
-        } catch {
-            return .failure(CreateError(error.description, status: error == .shuttingDown || error.isLimit ? 503 : 500))
-        }
+        return start(kind == "claude" ? .claude : .pty, options: request["options"], workspace: workspace,
+                     cols: UInt16(cols), rows: UInt16(rows))
     }
 
     struct CreateError: Error {
@@ -137,4 +135,6 @@ final class ClientAPI {
 
 extension SupervisorError {
     var isLimit: Bool { if case .tooManySessions = self { true } else { false } }
+    /// The HTTP status of a failed start.
+    var startStatus: Int { self == .shuttingDown || isLimit ? 503 : 500 }
 }

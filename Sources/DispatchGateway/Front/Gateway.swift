@@ -18,6 +18,8 @@ public final class Gateway {
         public var sessionEnvironment: [String]
         /// The program of new terminal sessions; empty for the login shell.
         public var defaultCommand: [String] = []
+        /// Which Claude CLI, its config folder and credentials, and whether terminals run it.
+        var claude = ClaudeSessions.Settings()
         /// Serves `/ws-echo`, an unauthenticated WebSocket echo for the Autobahn conformance suite.
         /// Only ever set by tests (DISPATCH_TEST_ECHO=1).
         public var echoEndpoint = false
@@ -37,6 +39,7 @@ public final class Gateway {
     let supervisor: Supervisor
     let hub: SessionHub
     let api: ClientAPI
+    let claude: ClaudeSessions
     let staticFiles: StaticFiles
     let requestGuard: RequestGuard
     var rateLimiter = LoginRateLimiter()
@@ -51,13 +54,16 @@ public final class Gateway {
         self.supervisor = supervisor
         hub = SessionHub(supervisor: supervisor, recorder: EventRecorder(store: store, loop: loop), loop: loop, limits: settings.limits)
         let workspaces = Workspaces(root: settings.workspacesRoot)
-        api = ClientAPI(hub: hub, supervisor: supervisor, workspaces: workspaces,
+        claude = ClaudeSessions(settings: settings.claude, supervisor: supervisor)
+        api = ClientAPI(hub: hub, supervisor: supervisor, workspaces: workspaces, claude: claude,
                         environment: settings.sessionEnvironment, defaultCommand: settings.defaultCommand)
         staticFiles = StaticFiles(root: settings.staticRoot)
         server = nil
         requestGuard = RequestGuard(port: settings.port, allowedOrigins: settings.allowedOrigins,
                                     allowedHosts: settings.allowedHosts, loopbackBound: settings.loopbackBound)
         hub.onSessionsChanged = { [unowned self] in broadcastSessions() }
+        hub.extraMeta = { [unowned self] id in claude.meta(id) }
+        claude.onMetaChanged = { [unowned self] id in hub.metaChanged(id) }
         hub.onEventRecorded = { [unowned self] event in
             if event.channel == "pty:stdout" { metrics.bytesOut += event.payload.utf8.count }
         }

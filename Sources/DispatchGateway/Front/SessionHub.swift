@@ -30,6 +30,8 @@ final class SessionHub {
     var onSessionsChanged: () -> Void = {}
     /// Each event as it is handed to the store (for the output metrics).
     var onEventRecorded: (StoredEvent) -> Void = { _ in }
+    /// Kind-specific members of a live session's meta (Claude's conversation and pending permissions).
+    var extraMeta: (String) -> [(String, JSON)] = { _ in [] }
 
     init(supervisor: Supervisor, recorder: EventRecorder, loop: EventLoop, limits: ServerLimits) {
         self.supervisor = supervisor
@@ -55,17 +57,46 @@ final class SessionHub {
 
     // MARK: sessions
 
-    func create(_ spec: SessionSpec, workspace: String) throws(SupervisorError) -> JSON {
+    func create(_ spec: SessionSpec, workspace: String, id: String = Secrets.sessionID(), adapter: (any SessionAdapter)? = nil) throws(SupervisorError) -> JSON {
         let now = WallClock.milliseconds()
         // Recorded first: the supervisor reports the new session while creating it.
-        let id = Secrets.sessionID()
         records[id] = Record(workspace: workspace, title: workspace, createdAt: now, updatedAt: now)
         do {
-            return descriptor(try supervisor.create(spec, id: id))
+            return descriptor(try supervisor.create(spec, id: id, adapter: adapter))
         } catch {
             records[id] = nil
             throw error
         }
+    }
+
+    /// An ended session (stopped or error, of this run or an earlier one), as stored: what reopening it needs.
+    func endedSession(_ id: String) -> SessionRow? {
+        if let info = supervisor.info(id) { return info.status == .stopped || info.status == .error ? row(info) : nil }
+        return pastSessions[id]
+    }
+
+    /// Starts an ended session again under its id, its events continuing after its last seq.
+    func reopen(_ id: String, _ spec: SessionSpec, adapter: (any SessionAdapter)?) throws(SupervisorError) -> JSON {
+        guard let ended = endedSession(id) else { throw supervisor.info(id) == nil ? .unknownSession(id) : .stillRunning(id) }
+        recorder.flush()
+        let lastSeq = max(ended.lastSeq, (try? recorder.store.lastSeq(runId: id)) ?? 0)
+        if supervisor.info(id) != nil { try supervisor.forget(id) }
+        pastSessions[id] = nil
+        records[id] = Record(workspace: ended.workspace, title: ended.title, createdAt: ended.createdAt, updatedAt: WallClock.milliseconds())
+        do {
+            return descriptor(try supervisor.create(spec, id: id, continuingAfter: lastSeq, adapter: adapter))
+        } catch {
+            records[id] = nil
+            pastSessions[id] = ended
+            throw error
+        }
+    }
+
+    /// A live session's kind-specific meta changed: stored, and every client hears it.
+    func metaChanged(_ id: String) {
+        guard let info = supervisor.info(id) else { return }
+        save(info)
+        onSessionsChanged()
     }
 
     /// Past sessions first, then this run's, each in creation order.
@@ -131,6 +162,7 @@ final class SessionHub {
         var meta: [(String, JSON)] = [("cwd", .string(info.directory))]
         if let pid = info.programPid { meta.append(("pid", .int(pid))) }
         if let detail = info.detail { meta.append(("detail", .string(detail))) }
+        meta += extraMeta(info.id)
         return SessionRow(id: info.id, kind: info.kind.rawValue, status: info.status.rawValue, workspace: record?.workspace ?? "",
                           title: record?.title ?? "", createdAt: record?.createdAt ?? 0, updatedAt: record?.updatedAt ?? 0,
                           restarts: info.restarts, lastSeq: info.lastSeq, meta: JSON.object(meta).text)

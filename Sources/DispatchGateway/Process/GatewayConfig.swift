@@ -20,6 +20,12 @@ public struct GatewayConfig: Sendable {
     public var retentionDays: Int
     public var retentionBytesPerSession: Int
     public var pruneIntervalSeconds: Int
+    /// `CLAUDE_BIN`: the Claude Code CLI, a name on PATH or a path.
+    public var claudeExecutable: String
+    /// `CLAUDE_CONFIG_DIR`, handed to Claude processes when set.
+    public var claudeConfigDirectory: String?
+    /// `PTY_MODE=claude`: new terminals run the `claude` TUI (a shell when it is missing).
+    public var terminalsRunClaude: Bool
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -45,6 +51,11 @@ public struct GatewayConfig: Sendable {
         retentionDays = try Self.integer(values, "RETENTION_DAYS", default: 30, in: 1...36500)
         retentionBytesPerSession = try Self.integer(values, "RETENTION_MB_PER_SESSION", default: 64, in: 1...1_000_000) << 20
         pruneIntervalSeconds = try Self.integer(values, "RETENTION_PRUNE_SECONDS", default: 600, in: 1...86_400)
+        claudeExecutable = values["CLAUDE_BIN"].flatMap { $0.isEmpty ? nil : $0 } ?? "claude"
+        claudeConfigDirectory = values["CLAUDE_CONFIG_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        let ptyMode = values["PTY_MODE"] ?? "shell"
+        guard ptyMode == "shell" || ptyMode == "claude" else { throw Invalid(variable: "PTY_MODE", value: ptyMode, expected: "shell or claude") }
+        terminalsRunClaude = ptyMode == "claude"
         let level = values["LOG_LEVEL"] ?? "info"
         guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")

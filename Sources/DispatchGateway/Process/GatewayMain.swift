@@ -52,6 +52,10 @@ public enum GatewayMain {
             settings.allowedHosts = config.allowedHosts
             settings.secureCookies = config.secureCookies
             settings.echoEndpoint = config.testEchoEndpoint
+            settings.claude.executable = config.claudeExecutable
+            settings.claude.configDirectory = config.claudeConfigDirectory
+            settings.claude.terminalsRunClaude = config.terminalsRunClaude
+            settings.claude.credentials = ClaudeSessions.credentials(fromGatewayEnvironment: environment)
             let gateway = try Gateway(settings: settings, supervisor: supervisor, store: store, loop: loop)
             let pruner = RetentionPruner(databasePath: config.databasePath, days: config.retentionDays,
                                              bytesPerSession: config.retentionBytesPerSession,
@@ -101,6 +105,6 @@ public enum GatewayMain {
         Serves terminals and Claude Code sessions in the browser; each session runs in its own dispatch-worker.
         Configured by environment variables (see README.md): PORT, HOST, TERMINAL_KEY, TERMINAL_KEY_FILE,
         DISPATCH_HOME, WORKSPACES_ROOT, MAX_SESSIONS, ALLOWED_ORIGINS, ALLOWED_HOSTS, COOKIE_SECURE, LOG_LEVEL,
-        DISPATCH_WORKER_BIN, DISPATCH_STATIC_DIR.
+        DISPATCH_WORKER_BIN, DISPATCH_STATIC_DIR, PTY_MODE, CLAUDE_BIN, CLAUDE_CONFIG_DIR.
         """
 }

@@ -18,14 +18,19 @@ public struct SessionSpec: Sendable, Equatable {
     public var cols: UInt16
     public var rows: UInt16
     public var environment: [String]
+    /// Entries for the program only (Claude's credentials): handed to the worker on its stdin, never
+    /// in its argv or its own environment.
+    public var privateEnvironment: [String]
 
-    public init(kind: SessionKind = .pty, directory: String, command: [String] = [], cols: UInt16 = 80, rows: UInt16 = 24, environment: [String]) {
+    public init(kind: SessionKind = .pty, directory: String, command: [String] = [], cols: UInt16 = 80, rows: UInt16 = 24,
+                environment: [String], privateEnvironment: [String] = []) {
         self.kind = kind
         self.directory = directory
         self.command = command
         self.cols = cols
         self.rows = rows
         self.environment = environment
+        self.privateEnvironment = privateEnvironment
     }
 }
 

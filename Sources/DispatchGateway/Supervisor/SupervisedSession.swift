@@ -6,6 +6,8 @@ import DispatchWire
 final class SupervisedSession {
     let id: String
     let spec: SessionSpec
+    /// For kinds whose program speaks a protocol: commands per worker, output into events.
+    let adapter: (any SessionAdapter)?
     var cols: UInt16
     var rows: UInt16
     var status: SessionStatus = .starting
@@ -22,8 +24,9 @@ final class SupervisedSession {
     var pendingInput: [UInt8] = []
     static let maxPendingInput = 64 * 1024
 
-    init(id: String, spec: SessionSpec, restart: RestartPolicy.Settings, lastSeq: UInt64 = 0) {
+    init(id: String, spec: SessionSpec, adapter: (any SessionAdapter)?, restart: RestartPolicy.Settings, lastSeq: UInt64 = 0) {
         self.id = id
+        self.adapter = adapter
         self.lastSeq = lastSeq
         self.spec = spec
         self.cols = spec.cols

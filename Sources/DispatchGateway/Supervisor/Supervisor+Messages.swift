@@ -8,11 +8,11 @@ extension Supervisor {
         worker.heartbeat?.heardFrom(now: .now)
         switch message {
         case .output(let seq, let bytes):
-            relay(seq, .output(String(decoding: bytes, as: UTF8.self)), from: worker, session)
+            relay(seq, from: worker, session) { session.adapter?.output(bytes) ?? [.output(String(decoding: bytes, as: UTF8.self))] }
         case .event(let seq, let channel, let payload):
-            relay(seq, .worker(channel: channel, payload: payload), from: worker, session)
+            relay(seq, from: worker, session) { session.adapter?.event(channel: channel, payload: payload) ?? [.worker(channel: channel, payload: payload)] }
         case .exit(let seq, let status):
-            guard relay(seq, .exit(status), from: worker, session) else { return }
+            guard relay(seq, from: worker, session, { (session.adapter?.programEnded() ?? []) + [.exit(status)] }) else { return }
             worker.reportedEnd = true
             let how = switch status {
             case .exited(let code): "program exited with status \(code)"
@@ -35,11 +35,12 @@ extension Supervisor {
         }
     }
 
-    /// Emits what worker message `seq` carried, remembering which session event it became.
+    /// Emits the events worker message `seq` carried (zero or more), remembering which session event
+    /// it ended at. `events` runs only for a message not seen before.
     @discardableResult
-    private func relay(_ seq: UInt64, _ body: SessionEvent.Body, from worker: WorkerProcess, _ session: SupervisedSession) -> Bool {
+    private func relay(_ seq: UInt64, from worker: WorkerProcess, _ session: SupervisedSession, _ events: () -> [SessionEvent.Body]) -> Bool {
         guard accept(seq, from: worker, session) else { return false }
-        emit(session, body)
+        for body in events() { emit(session, body) }
         if settings.acknowledgeOnlyStored { worker.emitted(eventSeq: session.lastSeq, workerSeq: seq) }
         return true
     }

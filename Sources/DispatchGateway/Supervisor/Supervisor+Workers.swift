@@ -9,11 +9,18 @@ extension Supervisor {
         var arguments = ["--session", session.id, "--kind", session.spec.kind.rawValue,
                          "--cwd", session.spec.directory, "--cols", "\(session.cols)", "--rows", "\(session.rows)",
                          "--socket", settings.socketPath]
-        if !session.spec.command.isEmpty { arguments += ["--"] + session.spec.command }
+        var command = session.spec.command
+        if let adapter = session.adapter {
+            let starting = adapter.workerStarting()
+            command = starting.command
+            for body in starting.events { emit(session, body) }
+        }
+        if !command.isEmpty { arguments += ["--"] + command }
         // The worker starts in "/" so that a missing workspace folder is the worker's to report,
         // as a fatal session error, rather than a spawn failure here.
         let worker = try WorkerProcess(executable: settings.workerExecutable, arguments: arguments,
-                                       environment: session.spec.environment, directory: "/", loop: loop) { [unowned self, unowned session] status in
+                                       environment: session.spec.environment, privateEnvironment: session.spec.privateEnvironment,
+                                       directory: "/", loop: loop) { [unowned self, unowned session] status in
             workerExited(session, status)
         }
         worker.expectHello(within: settings.helloTimeout) { [unowned session] in

@@ -78,13 +78,14 @@ public final class Supervisor: @unchecked Sendable {
     /// Starts a session; `id` is for callers that record the session under its id before it starts.
     /// A session started again under a known id (reopened, or after a gateway restart) continues its
     /// event numbering after `lastSeq`.
-    public func create(_ spec: SessionSpec, id: String = Secrets.sessionID(), continuingAfter lastSeq: UInt64 = 0) throws(SupervisorError) -> SessionInfo {
+    public func create(_ spec: SessionSpec, id: String = Secrets.sessionID(), continuingAfter lastSeq: UInt64 = 0,
+                       adapter: (any SessionAdapter)? = nil) throws(SupervisorError) -> SessionInfo {
         guard !isShuttingDown else { throw .shuttingDown }
         let live = sessions.values.filter { $0.status == .starting || $0.status == .running }.count
         guard live < settings.maxSessions else { throw .tooManySessions(limit: settings.maxSessions) }
         try TerminalSize.validate(cols: Int(spec.cols), rows: Int(spec.rows))
         guard sessions[id] == nil else { throw .duplicateSession(id) }
-        let session = SupervisedSession(id: id, spec: spec, restart: settings.restart, lastSeq: lastSeq)
+        let session = SupervisedSession(id: id, spec: spec, adapter: adapter, restart: settings.restart, lastSeq: lastSeq)
         do {
             try spawnWorker(for: session)
         } catch {
@@ -142,6 +143,11 @@ public final class Supervisor: @unchecked Sendable {
         if let timer = session.restartTimer { loop.cancel(timer) }
         sessions[id] = nil
         order.removeAll { $0 == id }
+    }
+
+    /// An event the gateway itself adds to a session's stream (e.g. the user's message to Claude), numbered in order with the rest.
+    public func emitEvent(_ id: String, _ body: SessionEvent.Body) throws(SupervisorError) {
+        emit(try existing(id), body)
     }
 
     /// While paused, the worker is not credited: its program blocks once the window is full.

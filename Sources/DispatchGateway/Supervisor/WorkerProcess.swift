@@ -25,13 +25,14 @@ final class WorkerProcess {
     /// The last worker seq whose event is stored, and which session event each unstored worker seq became.
     private(set) var lastStored: UInt64 = 0
     private var unstored: [(eventSeq: UInt64, workerSeq: UInt64)] = []
+    private var storedThroughEvent: UInt64 = 0
     private var unstoredHead = 0
     /// Set once the worker reported its program's exit or a fatal error: its death is then expected.
     var reportedEnd = false
     private let onExit: (ChildExit) -> Void
 
-    /// Spawns the worker, hands it `secret` on stdin, and calls `onExit` with its status once reaped.
-    init(executable: String, arguments: [String], environment: [String], directory: String,
+    /// Spawns the worker, hands it `secret` (and the program's private environment) on stdin, and calls `onExit` with its status once reaped.
+    init(executable: String, arguments: [String], environment: [String], privateEnvironment: [String] = [], directory: String,
          loop: EventLoop, onExit: @escaping (ChildExit) -> Void) throws(SystemError) {
         secret = Randomness.bytes(32)
         self.loop = loop
@@ -42,8 +43,8 @@ final class WorkerProcess {
         // does not reach it, and the gateway can address it as a group.
         pid = try Spawn.process(command, stdin: pipe.read.raw, stdout: -1, stderr: 2, newSession: true)
         pipe.read.close()
-        let hex = Array((Hex.encode(secret) + "\n").utf8)
-        _ = hex.withUnsafeBytes { try? pipe.write.write($0) }
+        let handover = Array(([Hex.encode(secret)] + privateEnvironment.filter { !$0.contains("\n") }).map { $0 + "\n" }.joined().utf8)
+        _ = handover.withUnsafeBytes { try? pipe.write.write($0) }
         pipe.write.close()
         startedAt = .now
         exitNotifier = try Processes.exitNotifier(for: pid)
@@ -57,10 +58,17 @@ final class WorkerProcess {
 
     /// Worker seq `workerSeq` was emitted as session event `eventSeq`.
     func emitted(eventSeq: UInt64, workerSeq: UInt64) {
+        // A message that became no new event (part of a line still being put together) is as good as
+        // stored once everything before it is: otherwise a line longer than the window would never be acked.
+        if unstoredHead == unstored.count, eventSeq <= storedThroughEvent {
+            lastStored = workerSeq
+            return
+        }
         unstored.append((eventSeq, workerSeq))
     }
 
     func markStored(throughEvent seq: UInt64) {
+        storedThroughEvent = max(storedThroughEvent, seq)
         while unstoredHead < unstored.count, unstored[unstoredHead].eventSeq <= seq {
             lastStored = unstored[unstoredHead].workerSeq
             unstoredHead += 1

@@ -1,0 +1,143 @@
+import DispatchPosix
+
+/// Claude in Dispatch: the settings of every Claude process (which CLI, its config folder, its
+/// credentials), the Claude sessions of this run, and what users do with them (messages, interrupts,
+/// permission answers). Loop-confined.
+final class ClaudeSessions {
+    struct Settings: Sendable {
+        /// `CLAUDE_BIN`: a name looked up on PATH, or a path.
+        var executable = "claude"
+        /// `CLAUDE_CONFIG_DIR`, passed to Claude processes when set.
+        var configDirectory: String?
+        /// `PTY_MODE=claude`: new terminals run the `claude` TUI.
+        var terminalsRunClaude = false
+        /// Credentials for Claude processes only (`NAME=value`), asked at each start.
+        var credentials: @Sendable () -> [String] = ClaudeSessions.credentials(fromGatewayEnvironment: [])
+
+        init() {}
+    }
+
+    let settings: Settings
+    private let supervisor: Supervisor
+    private var sessions: [String: ClaudeSession] = [:]
+    /// A session's meta changed (pending permissions, conversation state).
+    var onMetaChanged: (String) -> Void = { _ in }
+
+    init(settings: Settings, supervisor: Supervisor) {
+        self.settings = settings
+        self.supervisor = supervisor
+    }
+
+    /// The default credentials: `ANTHROPIC_API_KEY` and `CLAUDE_CODE_OAUTH_TOKEN` of the gateway's own environment.
+    static func credentials(fromGatewayEnvironment environment: [String]) -> @Sendable () -> [String] {
+        let passed = environment.filter { $0.hasPrefix("ANTHROPIC_API_KEY=") || $0.hasPrefix("CLAUDE_CODE_OAUTH_TOKEN=") }
+        return { passed }
+    }
+
+    /// The public environment of a Claude process: the session's, plus the config folder.
+    func environment(_ base: [String]) -> [String] {
+        guard let folder = settings.configDirectory else { return base }
+        return base.filter { !$0.hasPrefix("CLAUDE_CONFIG_DIR=") } + ["CLAUDE_CONFIG_DIR=" + folder]
+    }
+
+    func executable(in environment: [String]) -> String? {
+        ExecutableLookup.find(settings.executable, environment: environment)
+    }
+
+    var missingExecutable: String {
+        "the Claude CLI (\(settings.executable)) was not found on PATH: install Claude Code or set CLAUDE_BIN"
+    }
+
+    // MARK: sessions
+
+    /// A session's spec and adapter; `register` it under its id before the supervisor starts it.
+    func prepare(directory: String, options: ClaudeOptions, conversationId: String, conversationStarted: Bool,
+                 cols: UInt16, rows: UInt16, environment base: [String]) -> Result<(SessionSpec, ClaudeSession), ClientAPI.CreateError> {
+        let environment = environment(base)
+        guard let executable = executable(in: environment) else { return .failure(.init(missingExecutable)) }
+        let session = ClaudeSession(executable: executable, options: options, conversationId: conversationId,
+                                    conversationStarted: conversationStarted)
+        // The folder as the CLI sees it, so a resumed process finds the transcript where the first one wrote it.
+        let spec = SessionSpec(kind: .claude, directory: ExecutableLookup.resolved(directory), cols: cols, rows: rows,
+                               environment: environment, privateEnvironment: settings.credentials())
+        return .success((spec, session))
+    }
+
+    func register(_ session: ClaudeSession, id: String) {
+        sessions[id] = session
+        session.onMetaChanged = { [unowned self] in onMetaChanged(id) }
+    }
+
+    func unregister(_ id: String) {
+        sessions[id] = nil
+    }
+
+    func isClaude(_ id: String) -> Bool {
+        sessions[id] != nil
+    }
+
+    func meta(_ id: String) -> [(String, JSON)] {
+        sessions[id]?.meta ?? []
+    }
+
+    enum Failure: Error, Equatable, CustomStringConvertible {
+        case badRequest(String)
+        case notFound(String)
+        case conflict(String)
+
+        var description: String {
+            switch self {
+            case .badRequest(let message), .notFound(let message), .conflict(let message): message
+            }
+        }
+    }
+
+    /// The user's message: to the CLI as one stream-json line, and into the stream as `claude:user`.
+    func send(_ id: String, text: String) throws(Failure) {
+        let session = try claude(id)
+        guard text.contains(where: { !$0.isWhitespace }) else { throw .badRequest("the message is empty") }
+        let line = ClaudeInput.userMessage(text)
+        guard line.count <= 512 * 1024 else { throw .badRequest("the message is too long (at most 512 KiB)") }
+        do {
+            try supervisor.input(id, line)
+            try supervisor.emitEvent(id, .worker(channel: "claude:user", payload: JSON.object([("text", .string(text))]).bytes))
+        } catch {
+            throw .conflict(error.description)
+        }
+        session.messageSent()
+    }
+
+    func interrupt(_ id: String) throws(Failure) {
+        let session = try claude(id)
+        do {
+            try supervisor.input(id, session.interruptLine())
+        } catch {
+            throw .conflict(error.description)
+        }
+    }
+
+    func answer(_ id: String, requestId: String, allow: Bool, message: String?) throws(Failure) {
+        let session = try claude(id)
+        let answer: (line: [UInt8], event: SessionEvent.Body)
+        do {
+            answer = try session.answer(requestId: requestId, allow: allow, message: message)
+        } catch .answeredAlready {
+            throw .conflict("permission request \(requestId) was answered already")
+        } catch {
+            throw .notFound("no pending permission request \(requestId) in session \(id)")
+        }
+        do {
+            try supervisor.input(id, answer.line)
+            try supervisor.emitEvent(id, answer.event)
+        } catch {
+            throw .conflict(error.description)
+        }
+    }
+
+    private func claude(_ id: String) throws(Failure) -> ClaudeSession {
+        guard let session = sessions[id] else {
+            throw supervisor.info(id) == nil ? .notFound("no session \(id)") : .badRequest("session \(id) is not a Claude session")
+        }
+        return session
+    }
+}

@@ -1,0 +1,148 @@
+import DispatchPosix
+import Glibc
+
+/// The session's program on pipes (Claude's stream-json CLI): the gateway's input goes to its stdin
+/// verbatim, its stdout is the session's output, and its stderr is handed up as diagnostics. It leads
+/// its own session, so ending it reaches whatever it started. Loop-confined.
+final class PipeProgram: SessionProgram {
+    let pid: pid_t
+    private let loop: EventLoop
+    private let input: WatchedDescriptor
+    private let output: WatchedDescriptor
+    private let diagnostics: WatchedDescriptor
+    private var childWatch: ChildWatch?
+    private var pendingInput: [UInt8] = []
+    private var endTimers: [EventLoop.Timer] = []
+    private var diagnosticBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+
+    var exit: ChildExit? { childWatch?.exit }
+    var onOutputReady: () -> Void = {}
+    /// stderr bytes as they come, read only while output is wanted (the same window holds both back).
+    var onDiagnostic: ([UInt8]) -> Void = { _ in }
+    var wantsOutput = false {
+        didSet { updateReading() }
+    }
+
+    init(command: Command, loop: EventLoop, onExit: @escaping () -> Void) throws(SystemError) {
+        self.loop = loop
+        let stdin = try FileDescriptor.pipe()
+        let stdout = try FileDescriptor.pipe()
+        let stderr = try FileDescriptor.pipe()
+        pid = try Spawn.process(command, stdin: stdin.read.raw, stdout: stdout.write.raw, stderr: stderr.write.raw, newSession: true)
+        // Only the child keeps its ends: our stdout reader sees end of file once the program (and
+        // anything it started) has let go.
+        for end in [stdin.read, stdout.write, stderr.write] { end.close() }
+        for end in [stdin.write, stdout.read, stderr.read] { try end.setNonBlocking() }
+        input = WatchedDescriptor(stdin.write, loop: loop)
+        output = WatchedDescriptor(stdout.read, loop: loop)
+        diagnostics = WatchedDescriptor(stderr.read, loop: loop)
+        input.handler = { [unowned self] _ in flushInput() }
+        output.handler = { [unowned self] _ in if wantsOutput { onOutputReady() } }
+        diagnostics.handler = { [unowned self] _ in readDiagnostics() }
+        childWatch = try ChildWatch(pid: pid, loop: loop) { [unowned self] in
+            cancelEnding()
+            onExit()
+        }
+    }
+
+    deinit { cancelEnding() }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
+        try output.descriptor.read(into: buffer)
+    }
+
+    func write(_ bytes: [UInt8]) {
+        guard exit == nil, input.descriptor.isOpen else { return }
+        if pendingInput.count + bytes.count > Program.maxPendingInput {
+            Log.warn("input dropped: the program is not reading", [("bytes", "\(bytes.count)")])
+            return
+        }
+        pendingInput += bytes
+        flushInput()
+    }
+
+    /// A pipe has no size.
+    func resize(cols: UInt16, rows: UInt16) {}
+
+    /// Closes stdin (the CLI ends after its turn), then SIGTERM to its group after `grace`, SIGKILL after another.
+    func hangUp(grace: Duration) {
+        guard exit == nil, endTimers.isEmpty else { return }
+        closeInput()
+        let group = pid
+        endTimers.append(loop.schedule(after: grace) { Processes.signalGroup(group, SIGTERM) })
+        endTimers.append(loop.schedule(after: grace * 2) { Processes.signalGroup(group, SIGKILL) })
+    }
+
+    private func flushInput() {
+        while !pendingInput.isEmpty {
+            guard let written = try? pendingInput.withUnsafeBytes({ bytes throws(SystemError) in try input.descriptor.write(bytes) }) else {
+                closeInput()  // the program closed its stdin; nobody will read it
+                return
+            }
+            if written == 0 { break }
+            pendingInput.removeFirst(written)
+        }
+        input.want(pendingInput.isEmpty ? [] : .writable)
+    }
+
+    private func closeInput() {
+        pendingInput.removeAll()
+        input.want([])
+        input.descriptor.close()
+    }
+
+    private func updateReading() {
+        output.want(wantsOutput && output.descriptor.isOpen ? .readable : [])
+        diagnostics.want(wantsOutput && diagnostics.descriptor.isOpen ? .readable : [])
+    }
+
+    private func readDiagnostics() {
+        let got: Int?
+        do {
+            got = try diagnosticBuffer.withUnsafeMutableBytes { buffer throws(SystemError) in try diagnostics.descriptor.read(into: buffer) }
+        } catch {
+            got = 0
+        }
+        guard let got else { return }
+        guard got > 0 else {  // end of file (or an error): stderr is done
+            diagnostics.want([])
+            return diagnostics.descriptor.close()
+        }
+        onDiagnostic(Array(diagnosticBuffer[0..<got]))
+    }
+
+    private func cancelEnding() {
+        for timer in endTimers { loop.cancel(timer) }
+        endTimers = []
+    }
+}
+
+/// One fd's epoll registration kept to exactly the events wanted. With none wanted the fd leaves
+/// epoll altogether: a hung-up pipe reports EPOLLHUP whatever is asked, which would spin the loop.
+final class WatchedDescriptor {
+    let descriptor: FileDescriptor
+    var handler: (IOEvents) -> Void = { _ in }
+    private let loop: EventLoop
+    private var registration: EventLoop.Registration?
+    private var interest: IOEvents = []
+
+    init(_ descriptor: FileDescriptor, loop: EventLoop) {
+        self.descriptor = descriptor
+        self.loop = loop
+    }
+
+    deinit { want([]) }
+
+    func want(_ wanted: IOEvents) {
+        guard wanted != interest else { return }
+        interest = wanted
+        if wanted.isEmpty {
+            if let registration { loop.deregister(registration, fd: descriptor.raw) }
+            registration = nil
+        } else if let registration {
+            loop.update(registration, fd: descriptor.raw, interest: wanted)
+        } else {
+            registration = try? loop.register(descriptor.raw, for: wanted) { [unowned self] in handler($0) }
+        }
+    }
+}
