@@ -693,7 +693,7 @@ function renderTabs() {
     const selected = pane.id === state.active;
     const tab = el("button", {
       type: "button", role: "tab", className: "tab", "aria-selected": selected ? "true" : "false",
-      "data-session-id": pane.id, "data-testid": "pane-tab",
+      "data-session-id": pane.id, "data-testid": "pane-tab", "data-kind": pane.kind,
       title: session ? `${session.workspace} — ${pane.id}` : pane.id,
     }, [
       el("span", { className: "dot", "data-status": session ? session.status : "unknown", "data-state": pane.state, "aria-hidden": "true" }),

@@ -70,7 +70,7 @@ function makeBlock(block, message) {
   }
 }
 
-/** Markdown, redrawn at most once a frame while it streams in. */
+/** Markdown, redrawn at most once a frame while it streams in, and at once when confirmed. */
 class TextBlock {
   constructor(message) {
     this.type = "text";
@@ -81,23 +81,26 @@ class TextBlock {
   }
 
   delta(delta) {
-    if (typeof delta.text === "string") this.update(this.text + delta.text);
-  }
-
-  set(block) {
-    this.update(typeof block.text === "string" ? block.text : "");
-  }
-
-  update(text) {
-    if (text === this.text && !this.pending) return;
-    this.text = text;
+    if (typeof delta.text !== "string") return;
+    this.text += delta.text;
     if (this.pending) return;
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.element.replaceChildren(renderMarkdown(this.text));
-      this.message.changed();
+      this.render();
     });
+  }
+
+  set(block) {
+    const text = typeof block.text === "string" ? block.text : "";
+    if (text === this.text && !this.pending && this.element.hasChildNodes()) return;
+    this.text = text;
+    this.render();
+  }
+
+  render() {
+    this.element.replaceChildren(renderMarkdown(this.text));
+    this.message.changed();
   }
 }
 

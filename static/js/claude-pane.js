@@ -14,6 +14,7 @@ export class ClaudePane extends SessionPane {
   constructor({ id, conn, session, hooks }) {
     super({ id, conn, session, kind: "claude", hooks });
     this.sending = false;
+    this.restartWanted = null; // {fresh}: a restart asked for before the CLI had ended
     this.stick = true; // the view follows new messages until the user scrolls up
     this.transcript = new Transcript({
       answer: (requestId, behavior) => this.answer(requestId, behavior),
@@ -22,7 +23,7 @@ export class ClaudePane extends SessionPane {
     });
     this.input = el("textarea", {
       className: "chat-input", rows: "1", "aria-label": "Message to Claude", "data-testid": "claude-input",
-      placeholder: "Message Claude (Enter sends, Shift+Enter: new line)",
+      placeholder: "Message Claude…", title: "Enter sends; Shift+Enter starts a new line",
     });
     this.sendButton = el("button", { type: "button", className: "primary", "data-testid": "claude-send" }, "Send");
     this.interruptButton = el("button", {
@@ -66,6 +67,7 @@ export class ClaudePane extends SessionPane {
 
   fitInput() {
     this.input.style.height = "auto";
+    if (!this.input.value) return; // (one row; an empty box would measure its placeholder)
     this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 200)}px`;
   }
 
@@ -100,9 +102,23 @@ export class ClaudePane extends SessionPane {
     return this.ask({ type: "claude:permission", runId: this.id, requestId, behavior });
   }
 
+  /** Reopens the ended session; asked while the CLI is still exiting, it waits for the end first. */
   async restart(fresh) {
+    const status = this.session && this.session.status;
+    if (status === "running" || status === "starting") {
+      this.restartWanted = { fresh };
+      this.flash("waiting for Claude to stop…");
+      return;
+    }
+    this.restartWanted = null;
     const reply = await this.ask({ type: "run:restart", runId: this.id, fresh });
     if (!reply.ok) this.flash(`not restarted: ${reply.error}`);
+  }
+
+  update(session) {
+    super.update(session);
+    const status = this.session && this.session.status;
+    if (this.restartWanted && (status === "stopped" || status === "error")) this.restart(this.restartWanted.fresh);
   }
 
   /** A request with a reply: {ok, error} whatever happens. */

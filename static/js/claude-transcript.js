@@ -78,7 +78,7 @@ export class Transcript {
         break;
       case "assistant": {
         const message = line.message || {};
-        const target = this.assistant(message.id, line.parent_tool_use_id);
+        const target = this.messages.get(message.id) || this.adoptLive(message.id) || this.assistant(message.id, line.parent_tool_use_id);
         target.confirm(Array.isArray(message.content) ? message.content : []);
         if (line.error) target.element.classList.add("failed");
         break;
@@ -100,6 +100,15 @@ export class Transcript {
     if (!live) return;
     if (event.type === "content_block_start") live.startBlock(event.index, event.content_block || {});
     else if (event.type === "content_block_delta") live.delta(event.index, event.delta || {});
+  }
+
+  /** A final line whose id no stream announced confirms the message being streamed, if any (the CLI
+   *  gives both the same id; a stream without its final line would otherwise be shown twice). */
+  adoptLive(id) {
+    const live = this.live;
+    if (!live || live.confirmed.length || typeof id !== "string" || !id) return null;
+    this.messages.set(id, live);
+    return live;
   }
 
   /** The message with this id, made (and shown) on first sight. */
@@ -174,10 +183,12 @@ export class Transcript {
       }
       if (payload.state === "pending") return;
     }
-    card.dataset.state = payload.state === "allowed" ? "allowed" : "denied";
+    // allowed, denied, or (the CLI ended first) expired
+    const state = ["allowed", "denied"].includes(payload.state) ? payload.state : "expired";
+    card.dataset.state = state;
     card.querySelector(".permission-buttons").hidden = true;
-    card.querySelector(".permission-state").textContent = payload.state === "allowed" ? "Allowed"
-      : `Denied${payload.message ? ` — ${textOf(payload.message)}` : ""}`;
+    const word = { allowed: "Allowed", denied: "Denied", expired: "No longer asked" }[state];
+    card.querySelector(".permission-state").textContent = `${word}${payload.message ? ` — ${textOf(payload.message)}` : ""}`;
   }
 
   permissionCard(id, payload) {
