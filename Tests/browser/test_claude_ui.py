@@ -199,10 +199,33 @@ def test_interrupt_stops_the_turn(chat):
     assert "word39" not in log_text(chat, session_id)
     wait_until(lambda: not chat.visible(box + " [data-testid=claude-interrupt]"), 5, "the Stop button to go")
     assert chat.text(box + " [data-testid=claude-status]") == "Ready"
-    # The process stays: the next message is answered.
-    say(chat, session_id, "still there?")
+    # The process stays: the next message is answered; Esc in the message box interrupts too.
+    say(chat, session_id, "slow again")
+    wait_until(lambda: log_text(chat, session_id).count("word2") == 2, 10, "the second answer to start streaming")
+    chat.driver.find_element(By.CSS_SELECTOR, box + " [data-testid=claude-input]").send_keys(Keys.ESCAPE)
+    assert wait_results(chat, session_id, 2)[1].startswith("Interrupted")
+
+
+def test_ended_session_resumes_its_conversation(chat, claude_gateway):
+    session_id = new_claude(chat)
+    box = pane(session_id)
+    say(chat, session_id, "remember me")
+    wait_results(chat, session_id, 1)
+    end = box + ' .pane-actions button[title^="End"]'
+    chat.click(end)
+    chat.click(end)
+    chat.wait_visible(box + " [data-testid=claude-resume]")
+    assert chat.text(box + " [data-testid=claude-status]") == "Claude has ended."
+    assert chat.js("return document.querySelector(arguments[0]).disabled", box + " [data-testid=claude-send]") is True
+    conversation = claude_gateway.session(session_id)["meta"]["claudeSessionId"]
+    chat.click(box + " [data-testid=claude-resume]")
+    chat.wait_live(session_id)
+    wait_until(lambda: not chat.visible(box + " [data-testid=claude-resume]"), 10, "the Resume button to go")
+    say(chat, session_id, "back again")
     wait_results(chat, session_id, 2)
-    assert "You said: still there?" in log_text(chat, session_id)
+    assert "You said: back again" in log_text(chat, session_id)
+    assert log_text(chat, session_id).count("You said: remember me") == 1
+    assert claude_gateway.session(session_id)["meta"]["claudeSessionId"] == conversation
 
 
 def test_reload_replays_the_conversation_and_pending_prompts(chat, claude_gateway):
