@@ -1,38 +1,18 @@
-// Dispatch in the browser: login, the session list (grouped by workspace, live status), terminal
-// and Claude panes side by side on a wide screen and as tabs on a phone, deep links (#/session/{id}),
-// keyboard shortcuts that leave the terminal's own keys alone, and an extra-keys bar for phones.
+// Dispatch in the browser: after the login (login.js), the session list (sidebar.js) and terminal and
+// Claude panes, side by side on a wide screen and as tabs on a phone; deep links (#/session/{id});
+// keyboard shortcuts that leave the terminal's own keys alone and a phone's extra-keys bar (keys.js).
 
-import { api, checkAuth, login, logout, Connection } from "./api.js";
+import { api, checkAuth, logout, Connection } from "./api.js";
 import { TerminalPane } from "./pane.js";
 import { ClaudePane } from "./claude-pane.js";
-import { sessionLabel } from "./session-pane.js";
+import { state, WORKSPACE_NAME, NAMED, FRESH_FOLDER, narrow } from "./state.js";
+import { showLogin, wireLogin } from "./login.js";
+import { initSidebar, renderSidebar, renderWorkspaceSelect } from "./sidebar.js";
+import { isShortcut, transformInput, extraKey } from "./keys.js";
 import { el, $ } from "./dom.js";
 
 const MAX_PANES = 4;
 const OPEN_PANES_KEY = "dispatch.openPanes";
-const WORKSPACE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
-const FRESH = "";
-const NAMED = ":named"; // never a workspace name (':' is not allowed in one)
-const FRESH_FOLDER = /^session-[0-9a-f]{8}$/; // the folder the gateway makes for a session without a workspace
-const narrow = window.matchMedia("(max-width: 760px)");
-
-const state = {
-  sessions: new Map(), // id -> descriptor, from the server
-  listed: false, // the first list has arrived since the last connect
-  panes: new Map(), // id -> TerminalPane or ClaudePane, in display order
-  waiting: new Map(), // id -> {focus, restored}: panes to open once the list says what kind they are
-  recent: [], // pane ids, most recently focused last
-  active: null,
-  lib: undefined, // the xterm.js module; null when it could not be loaded
-  libPromise: null,
-  conn: null,
-  extraWorkspaces: new Set(), // named here before the server listed them
-  serverWorkspaces: [], // GET /api/workspaces
-  ctrlArmed: false,
-  loggedIn: false,
-  offlineTimer: null,
-  layout: null,
-};
 
 wireControls();
 boot();
@@ -49,70 +29,6 @@ async function boot() {
   $("#boot").hidden = true;
   if (authenticated) enterApp();
   else showLogin("");
-}
-
-// MARK: login
-
-function showLogin(message) {
-  state.loggedIn = false;
-  $("#app-view").hidden = true;
-  $("#login-view").hidden = false;
-  document.title = "Dispatch — sign in";
-  const error = $("#login-error");
-  error.textContent = message || "";
-  error.dataset.kind = message ? "info" : "";
-  const input = $("#terminal-key");
-  input.value = "";
-  input.focus();
-}
-
-let loginCountdown = null;
-
-async function submitLogin(event) {
-  event.preventDefault();
-  const input = $("#terminal-key");
-  const button = $("#login-submit");
-  const error = $("#login-error");
-  const key = input.value;
-  if (!key) {
-    error.textContent = "Enter the access key.";
-    error.dataset.kind = "error";
-    input.focus();
-    return;
-  }
-  button.disabled = true;
-  error.textContent = "";
-  const result = await login(key);
-  if (result.ok) {
-    input.value = "";
-    button.disabled = false;
-    error.textContent = "";
-    enterApp();
-    return;
-  }
-  error.dataset.kind = "error";
-  if (result.status === 429) {
-    let left = result.retryAfter;
-    const tick = () => {
-      if (left <= 0) {
-        clearInterval(loginCountdown);
-        loginCountdown = null;
-        button.disabled = false;
-        error.textContent = "You can try again now.";
-        error.dataset.kind = "info";
-        return;
-      }
-      error.textContent = `Too many failed attempts. Try again in ${left} s.`;
-      left -= 1;
-    };
-    clearInterval(loginCountdown);
-    tick();
-    loginCountdown = setInterval(tick, 1000);
-    return;
-  }
-  button.disabled = false;
-  error.textContent = result.status === 401 ? "Wrong key. Check it and try again." : result.message;
-  input.select();
 }
 
 // MARK: the main view
@@ -272,109 +188,6 @@ function refreshWorkspacesSoon() {
   }, 1000);
 }
 
-function workspaceNames() {
-  const names = new Set([...state.extraWorkspaces, ...state.serverWorkspaces.filter((name) => !FRESH_FOLDER.test(name))]);
-  for (const session of state.sessions.values()) if (session.workspace) names.add(session.workspace);
-  return [...names].sort((a, b) => a.localeCompare(b));
-}
-
-let sidebarSignature = "";
-
-function renderSidebar() {
-  renderWorkspaceSelect();
-  // Named workspaces are listed even without sessions; the folders of fresh ones only with them.
-  const named = [...new Set([...state.serverWorkspaces, ...state.extraWorkspaces])].filter((name) => !FRESH_FOLDER.test(name));
-  // Rebuilt only when something shown changed (a rebuild would reset a pending "End?" and the focus).
-  const signature = JSON.stringify([
-    state.listed, Boolean(state.conn && state.conn.isOpen), state.active, [...state.panes.keys()], named,
-    [...state.sessions.values()].map((s) => [s.id, s.status, s.restarts, s.workspace, s.title, s.createdAt, s.kind]),
-  ]);
-  if (signature === sidebarSignature) return;
-  sidebarSignature = signature;
-  const list = $("#session-list");
-  const groups = new Map(named.map((name) => [name, []]));
-  for (const session of state.sessions.values()) {
-    const key = session.workspace || "(no workspace)";
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(session);
-  }
-  const children = [];
-  for (const name of [...groups.keys()].sort((a, b) => a.localeCompare(b))) {
-    const sessions = groups.get(name).sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
-    const here = el("button", {
-      type: "button", className: "small icon-button group-new", title: `New terminal in ${name}`,
-      "aria-label": `New terminal in ${name}`, "data-testid": "new-terminal-here",
-    }, "+");
-    here.addEventListener("click", () => {
-      renderWorkspaceSelect();
-      $("#workspace-select").value = name;
-      $("#workspace-name-row").hidden = true;
-      newTerminal();
-    });
-    children.push(el("section", { className: "workspace-group", "data-workspace": name }, [
-      el("h3", { className: "workspace-name", title: name }, [
-        el("span", { className: "folder", "aria-hidden": "true" }, "▾"),
-        el("span", { className: "workspace-label" }, name),
-        el("span", { className: "count" }, String(sessions.length)),
-        here,
-      ]),
-      sessions.length
-        ? el("ul", { className: "sessions" }, sessions.map(sessionRow))
-        : el("p", { className: "muted empty-group" }, "No sessions here yet."),
-    ]));
-  }
-  if (children.length === 0) {
-    children.push(el("p", { className: "muted empty-list" },
-      state.conn && state.conn.isOpen && state.listed ? "No sessions yet. Start a terminal or Claude above." : "Loading sessions…"));
-  }
-  list.replaceChildren(...children);
-}
-
-function sessionRow(session) {
-  const open = state.panes.has(session.id);
-  const created = formatTime(session.createdAt);
-  const openButton = el("button", {
-    type: "button", className: "session-open", "data-testid": "session-item",
-    title: `${session.workspace} — ${session.id}${session.meta && session.meta.cwd ? `\n${session.meta.cwd}` : ""}`,
-  }, [
-    el("span", { className: "dot", "data-status": session.status, "aria-hidden": "true" }),
-    el("span", { className: "session-name" }, sessionLabel(session)),
-    el("span", { className: "session-meta" }, `${session.status}${session.restarts ? ` · ${session.restarts} restart${session.restarts > 1 ? "s" : ""}` : ""}${created ? ` · ${created}` : ""}`),
-  ]);
-  openButton.addEventListener("click", () => openPane(session.id));
-  const row = el("li", {
-    className: `session-row${open ? " open" : ""}${state.active === session.id ? " active" : ""}`,
-    "data-session-id": session.id, "data-status": session.status,
-  }, [openButton]);
-  const live = session.status === "running" || session.status === "starting";
-  row.append(live
-    ? confirmButton("End", "End this session (hang up its program)", "end-session", () => endSession(session.id))
-    : confirmButton("Remove", "Delete this ended session and its history", "remove-session", () => removeSession(session.id)));
-  return row;
-}
-
-/** A button that acts on a second click within 3 s (no dialog: it works the same on a phone). */
-function confirmButton(label, title, testid, action) {
-  const button = el("button", { type: "button", className: "session-end small danger-text", title, "data-testid": testid }, label);
-  let armed = null;
-  button.addEventListener("click", () => {
-    if (armed) {
-      clearTimeout(armed);
-      armed = null;
-      action();
-      return;
-    }
-    button.textContent = `${label}?`;
-    button.classList.add("armed");
-    armed = setTimeout(() => {
-      armed = null;
-      button.textContent = label;
-      button.classList.remove("armed");
-    }, 3000);
-  });
-  return button;
-}
-
 async function removeSession(id) {
   const result = await api("DELETE", `/api/sessions/${encodeURIComponent(id)}`);
   if (!result.ok) {
@@ -397,35 +210,6 @@ async function renameSession(pane, title) {
   } catch {
     pane.flash("the connection dropped — not renamed");
   }
-}
-
-let workspaceSignature = null;
-
-function renderWorkspaceSelect() {
-  const select = $("#workspace-select");
-  const previous = select.value;
-  const names = workspaceNames();
-  // Rebuilding the options would close the list under the user's finger: only when names change.
-  if (workspaceSignature === names.join("/")) return;
-  workspaceSignature = names.join("/");
-  const options = [
-    el("option", { value: FRESH }, "New workspace (fresh folder)"),
-    el("option", { value: NAMED }, "New workspace named…"),
-  ];
-  if (names.length) {
-    options.push(el("optgroup", { label: "Existing workspaces" }, names.map((name) => el("option", { value: name }, name))));
-  }
-  select.replaceChildren(...options);
-  select.value = [FRESH, NAMED, ...names].includes(previous) ? previous : FRESH;
-  $("#workspace-name-row").hidden = select.value !== NAMED;
-}
-
-function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime()) || date.getTime() <= 0) return "";
-  const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : date.toLocaleDateString([], { month: "short", day: "numeric" });
 }
 
 function newTerminal() {
@@ -764,12 +548,6 @@ function setSidebarOpen(open) {
 
 // MARK: keys
 
-/** Alt+Shift+N new terminal, Alt+Shift+←/→ (or [ ]) previous/next pane, Alt+Shift+W close the pane. */
-function isShortcut(event) {
-  return event.type === "keydown" && event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey
-    && ["KeyN", "KeyW", "ArrowLeft", "ArrowRight", "BracketLeft", "BracketRight"].includes(event.code);
-}
-
 function shortcut(event) {
   if (!state.loggedIn || !isShortcut(event)) return;
   event.preventDefault();
@@ -780,43 +558,6 @@ function shortcut(event) {
     case "ArrowLeft": case "BracketLeft": cyclePane(-1); break;
     default: cyclePane(1); break;
   }
-}
-
-/** The extra-keys bar's sticky Ctrl applies to the next key typed. */
-function transformInput(data) {
-  if (!state.ctrlArmed || data.length !== 1) return data;
-  setCtrl(false);
-  const code = data.toUpperCase().charCodeAt(0);
-  if (code >= 64 && code <= 95) return String.fromCharCode(code - 64);
-  if (data === " ") return "\u0000";
-  if (data === "?") return "\u007f";
-  return data;
-}
-
-function setCtrl(on) {
-  state.ctrlArmed = on;
-  const button = document.querySelector('#extra-keys [data-key="ctrl"]');
-  button.setAttribute("aria-pressed", on ? "true" : "false");
-}
-
-function extraKey(key) {
-  const pane = state.active && state.panes.get(state.active);
-  if (!pane || pane.kind !== "pty") return;
-  const app = pane.term && pane.term.modes.applicationCursorKeysMode;
-  const arrows = { up: "A", down: "B", right: "C", left: "D" };
-  if (key === "ctrl") {
-    setCtrl(!state.ctrlArmed);
-  } else if (arrows[key]) {
-    pane.input((app ? "\u001bO" : "\u001b[") + arrows[key]);
-  } else if (key === "esc") {
-    pane.input("\u001b");
-  } else if (key === "tab") {
-    pane.input("\t");
-  } else if (key === "ctrl-c") {
-    pane.input("\u0003");
-  }
-  if (key !== "ctrl") setCtrl(false);
-  pane.focus();
 }
 
 // MARK: banner
@@ -835,7 +576,8 @@ function showBanner(text, { persistent = false } = {}) {
 // MARK: wiring
 
 function wireControls() {
-  $("#login-form").addEventListener("submit", submitLogin);
+  wireLogin(enterApp);
+  initSidebar({ openPane, endSession, removeSession, newTerminal });
   $("#new-terminal").addEventListener("click", newTerminal);
   $("#new-claude").addEventListener("click", newClaude);
   $("#empty-new-terminal").addEventListener("click", newTerminal);
