@@ -40,6 +40,13 @@ final class ClaudeSessions {
         return base.filter { !$0.hasPrefix("CLAUDE_CONFIG_DIR=") } + ["CLAUDE_CONFIG_DIR=" + folder]
     }
 
+    /// Where Claude keeps its state for processes with this environment: the config folder, else `$HOME/.claude`.
+    func configFolder(_ environment: [String]) -> String {
+        if let folder = settings.configDirectory { return folder }
+        let home = environment.last { $0.hasPrefix("HOME=") }.map { String($0.dropFirst(5)) } ?? ""
+        return (home.isEmpty ? "/root" : home) + "/.claude"
+    }
+
     func executable(in environment: [String]) -> String? {
         ExecutableLookup.find(settings.executable, environment: environment)
     }

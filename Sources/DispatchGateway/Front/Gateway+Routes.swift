@@ -42,6 +42,7 @@ extension Gateway {
             return Responses.error(403, "origin not allowed")
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if let response = sessionControlRoute(request, parts) { return response }
         switch (request.method, parts.dropFirst(2).first ?? "", parts.count) {
         case ("POST", "auth", 4) where parts[3] == "logout":
             return logout(request)
@@ -196,7 +197,7 @@ extension Gateway {
         }
     }
 
-    private func methodNotAllowed(_ allowed: String) -> HTTPResponse {
+    func methodNotAllowed(_ allowed: String) -> HTTPResponse {
         Responses.error(405, "method not allowed", headers: [("Allow", allowed)])
     }
 }

@@ -78,9 +78,9 @@ final class SessionHub {
     /// Starts an ended session again under its id, its events continuing after its last seq.
     func reopen(_ id: String, _ spec: SessionSpec, adapter: (any SessionAdapter)?) throws(SupervisorError) -> JSON {
         guard let ended = endedSession(id) else { throw supervisor.info(id) == nil ? .unknownSession(id) : .stillRunning(id) }
+        if supervisor.info(id) != nil { return descriptor(try supervisor.reopen(id, spec, adapter: adapter)) }
         recorder.flush()
         let lastSeq = max(ended.lastSeq, (try? recorder.store.lastSeq(runId: id)) ?? 0)
-        if supervisor.info(id) != nil { try supervisor.forget(id) }
         pastSessions[id] = nil
         records[id] = Record(workspace: ended.workspace, title: ended.title, createdAt: ended.createdAt, updatedAt: WallClock.milliseconds())
         do {

@@ -5,9 +5,12 @@ import DispatchWire
 /// its restart history, and its current worker. Loop-confined; the supervisor drives it.
 final class SupervisedSession {
     let id: String
-    let spec: SessionSpec
+    /// What the session runs; replaced when a user reopens it.
+    var spec: SessionSpec
     /// For kinds whose program speaks a protocol: commands per worker, output into events.
-    let adapter: (any SessionAdapter)?
+    var adapter: (any SessionAdapter)?
+    /// Reopened while its last worker was still winding down: start a new one once it is gone.
+    var reopenWhenWorkerEnds = false
     var cols: UInt16
     var rows: UInt16
     var status: SessionStatus = .starting

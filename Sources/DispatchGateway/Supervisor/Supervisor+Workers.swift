@@ -124,6 +124,10 @@ extension Supervisor {
         session.worker = nil
         Log.info("worker exited", [("session", session.id), ("pid", "\(worker.pid)"), ("status", "\(status)")])
         defer { finishShutdownIfDone() }
+        if session.reopenWhenWorkerEnds {
+            session.reopenWhenWorkerEnds = false
+            return restart(session)
+        }
         if worker.reportedEnd || session.status == .error {
             return onSessionChanged(session.info)
         }
