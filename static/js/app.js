@@ -123,10 +123,15 @@ function connectionState(connState, detail) {
 function connected() {
   state.listed = false;
   refreshWorkspaces();
+  requestList();
+  for (const pane of state.panes.values()) pane.attach();
+}
+
+function requestList() {
+  if (!state.conn || !state.conn.isOpen) return; // (the next connect lists)
   state.conn.request({ type: "list" })
     .then((reply) => { if (reply.ok) setSessions(reply.sessions || []); })
     .catch(() => {});
-  for (const pane of state.panes.values()) pane.attach();
 }
 
 function received(message) {
@@ -166,7 +171,8 @@ function setSessions(list) {
   const waiting = [...state.waiting.entries()];
   state.waiting.clear();
   for (const [id, { focus, restored }] of waiting) {
-    if (!restored || state.sessions.has(id)) openPane(id, { focus }); // (a restored pane gone since the last visit is dropped)
+    if (state.sessions.has(id)) openPane(id, { focus });
+    else if (!restored) showBanner(`There is no session ${id}.`); // (a restored pane gone since the last visit is dropped quietly)
   }
   renderSidebar();
 }
@@ -347,27 +353,30 @@ function openPane(id, { focus = true, restored = false } = {}) {
     return;
   }
   const session = state.sessions.get(id);
-  if (!session && !state.listed) {
+  if (!session) {
+    // Its kind decides the pane: wait for the list (asked again when the session is newer than it).
     state.waiting.set(id, { focus, restored });
+    saveOpenPanes();
+    if (state.listed) requestList();
     return;
   }
   if (state.panes.size >= MAX_PANES) {
     const oldest = state.recent.find((paneId) => paneId !== state.active) || state.recent[0];
     if (oldest) closePane(oldest, { keepFocus: true });
   }
-  const Pane = session && session.kind === "claude" ? ClaudePane : TerminalPane;
+  const Pane = session.kind === "claude" ? ClaudePane : TerminalPane;
   const pane = new Pane({
     id,
     conn: state.conn,
     lib: state.lib,
-    session: session || null,
+    session,
     hooks: {
       onFocus: (p) => { if (state.active !== p.id) activate(p.id, { focusTerminal: false }); },
       onClose: (p) => closePane(p.id),
       onEnd: (p) => endSession(p.id),
       onRename: renameSession,
       onGone: (p) => {
-        // Nothing was shown yet (a stale deep link or a restored pane): say so and close it.
+        // Gone before anything was shown (deleted since the list): say so and close it.
         if (p.lastSeq === 0) {
           showBanner(`There is no session ${p.id}.`);
           closePane(p.id);
