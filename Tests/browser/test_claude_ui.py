@@ -311,3 +311,45 @@ def test_phone_layout_of_a_claude_pane(chat, claude_gateway):
         chat.screenshot("phone-claude-answered")
     finally:
         chat.viewport(1400, 900)
+
+
+def test_markdown_renderer_shapes(chat):
+    """The renderer itself (static/js/markdown.js) on the shapes answers use, as the page's DOM."""
+    cases = {
+        "fence": "Before\n\n```python\nprint('<b>')\n```\nAfter",
+        "unclosed": "```\nstill streaming <i>",
+        "lists": "- a\n- b\n  - b1\n  - b2\n- c\n\n3. three\n4. four",
+        "table": "| x | y |\n|---|:-:|\n| 1 | **2** |",
+        "inline": "a `c*d*` **b _i_** ~~s~~ snake_case_name a * b * c \\*lit\\*",
+        "links": "[ok](https://a.example/x_y) [mail](mailto:m@a.example) [js](javascript:alert(1)) [data](data:text/html,x)"
+                 " [rel](/api/sessions) https://b.example/p_q.",
+        "blocks": "# Title\n\n> quoted *text*\n\n---\nline one  \nline two",
+    }
+    html = chat.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import('/js/markdown.js').then(({ renderMarkdown }) => {
+          const out = {};
+          for (const [name, text] of Object.entries(arguments[0])) {
+            const box = document.createElement('div');
+            box.append(renderMarkdown(text));
+            out[name] = box.innerHTML;  // (serialized here only to compare the shapes)
+          }
+          done(out);
+        }).catch((error) => done({ error: String(error) }));
+    """, cases)
+    assert "error" not in html, html
+    assert html["fence"] == ('<p>Before</p><pre class="md-code" data-language="python"><code>print(\'&lt;b&gt;\')</code></pre>'
+                             '<p>After</p>'), html["fence"]
+    assert html["unclosed"] == '<pre class="md-code"><code>still streaming &lt;i&gt;</code></pre>', html["unclosed"]
+    assert html["lists"] == ('<ul><li>a</li><li>b<ul><li>b1</li><li>b2</li></ul></li><li>c</li></ul>'
+                             '<ol start="3"><li>three</li><li>four</li></ol>'), html["lists"]
+    assert html["table"] == ('<div class="md-table"><table><thead><tr><th>x</th><th>y</th></tr></thead>'
+                             '<tbody><tr><td>1</td><td><strong>2</strong></td></tr></tbody></table></div>'), html["table"]
+    assert html["inline"] == ('<p>a <code>c*d*</code> <strong>b <em>i</em></strong> <del>s</del> snake_case_name '
+                              'a * b * c *lit*</p>'), html["inline"]
+    links = ' target="_blank" rel="noopener noreferrer nofollow"'
+    assert html["links"] == (f'<p><a href="https://a.example/x_y"{links}>ok</a> <a href="mailto:m@a.example"{links}>mail</a> '
+                             '[js](javascript:alert(1)) [data](data:text/html,x) [rel](/api/sessions) '
+                             f'<a href="https://b.example/p_q"{links}>https://b.example/p_q</a>.</p>'), html["links"]
+    assert html["blocks"] == ('<h3 class="md-heading">Title</h3><blockquote><p>quoted <em>text</em></p></blockquote>'
+                              '<hr><p>line one<br>line two</p>'), html["blocks"]

@@ -58,8 +58,8 @@ function blocks(lines) {
       i = table(lines, i, out);
     } else {
       const body = [];
-      while (i < lines.length && !BLANK.test(lines[i]) && !startsBlock(lines[i])) body.push(lines[i++].trim());
-      if (body.length === 0) body.push(lines[i++].trim());
+      while (i < lines.length && !BLANK.test(lines[i]) && !startsBlock(lines[i])) body.push(lines[i++].trimStart());
+      if (body.length === 0) body.push(lines[i++].trimStart());
       out.push(el("p", {}, paragraph(body)));
     }
   }
@@ -74,9 +74,10 @@ function startsBlock(line) {
 function paragraph(lines) {
   const nodes = [];
   lines.forEach((line, index) => {
-    const hard = / {2,}$|\\$/.test(line);
-    nodes.push(...inline(line.replace(/ {2,}$|\\$/, "")));
-    if (index < lines.length - 1) nodes.push(hard ? el("br") : document.createTextNode("\n"));
+    const last = index === lines.length - 1;
+    const hard = !last && / {2,}$|\\$/.test(line);
+    nodes.push(...inline(hard ? line.replace(/ {2,}$|\\$/, "") : line.trimEnd()));
+    if (!last) nodes.push(hard ? el("br") : document.createTextNode("\n"));
   });
   return nodes;
 }
@@ -110,7 +111,7 @@ function list(lines, start, out) {
       } else if (leading(next) >= Math.min(contentIndent, indent + 2)) {
         body.push(next.slice(Math.min(leading(next), contentIndent)));
       } else if (!nested && !startsBlock(next) && body[body.length - 1] !== "") {
-        body.push(next.trim()); // a lazy continuation of the item's text
+        body.push(next.trimStart()); // a lazy continuation of the item's text
       } else {
         break;
       }
