@@ -5,11 +5,10 @@ import Glibc
 /// Loop-confined; the worker decides when output may be read, the program only knows how.
 final class Program: SessionProgram {
     let pid: pid_t
-    let master: FileDescriptor
+    private let watchedMaster: WatchedDescriptor
+    var master: FileDescriptor { watchedMaster.descriptor }
     private let loop: EventLoop
     private var childWatch: ChildWatch?
-    private var masterRegistration: EventLoop.Registration?
-    private var masterInterest: IOEvents = []
     private var killTimer: EventLoop.Timer?
     private var pendingInput: [UInt8] = []
     var exit: ChildExit? { childWatch?.exit }
@@ -26,18 +25,20 @@ final class Program: SessionProgram {
     init(command: Command, cols: UInt16, rows: UInt16, loop: EventLoop, onExit: @escaping () -> Void) throws(SystemError) {
         let child = try Spawn.onPty(command, cols: cols, rows: rows)
         pid = child.pid
-        master = child.master
+        watchedMaster = WatchedDescriptor(child.master, loop: loop)
         self.loop = loop
+        watchedMaster.handler = { [unowned self] events in
+            let hungUp = !events.isDisjoint(with: [.hangup, .error])
+            if events.contains(.writable) || (hungUp && !wantsOutput) { flushInput() }
+            if wantsOutput, !events.isDisjoint(with: [.readable, .hangup, .error]) { onOutputReady() }
+        }
         childWatch = try ChildWatch(pid: child.pid, loop: loop) { [unowned self] in
             cancelKill()
             onExit()
         }
     }
 
-    deinit {
-        cancelKill()
-        if let masterRegistration { loop.deregister(masterRegistration, fd: master.raw) }
-    }
+    deinit { cancelKill() }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
         try master.read(into: buffer)
@@ -84,26 +85,12 @@ final class Program: SessionProgram {
         updateInterest()
     }
 
-    /// One registration for both directions. With nothing wanted the master leaves epoll altogether:
-    /// a hung-up master reports EPOLLHUP even with no events asked for, which would spin the loop.
+    /// One registration for both directions (a hung-up master with nothing wanted leaves epoll).
     private func updateInterest() {
         var wanted: IOEvents = []
         if wantsOutput { wanted.insert(.readable) }
         if !pendingInput.isEmpty { wanted.insert(.writable) }
-        guard wanted != masterInterest else { return }
-        masterInterest = wanted
-        if wanted.isEmpty {
-            if let masterRegistration { loop.deregister(masterRegistration, fd: master.raw) }
-            masterRegistration = nil
-        } else if let masterRegistration {
-            loop.update(masterRegistration, fd: master.raw, interest: wanted)
-        } else {
-            masterRegistration = try? loop.register(master.raw, for: wanted) { [unowned self] events in
-                let hungUp = !events.isDisjoint(with: [.hangup, .error])
-                if events.contains(.writable) || (hungUp && !wantsOutput) { flushInput() }
-                if wantsOutput, !events.isDisjoint(with: [.readable, .hangup, .error]) { onOutputReady() }
-            }
-        }
+        watchedMaster.want(wanted)
     }
 
     private func cancelKill() {

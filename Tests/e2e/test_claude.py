@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, make_gateway, finish_gateway, wait_until
+from conftest import REPO, GatewayProcess, finish_gateway, make_gateway, wait_until
 
 FAKE_CLAUDE = REPO / "Tests" / "Fixtures" / "claude" / "claude"
 
@@ -33,9 +33,14 @@ def cws(claude_gw):
     ws.close()
 
 
-def invocations(gw) -> list[dict]:
-    path = Path(gw.claude_config) / "fake-claude-argv.log"
+def invocations_in(config: Path) -> list[dict]:
+    """What the fake CLI was started with, in order."""
+    path = config / "fake-claude-argv.log"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def invocations(gw) -> list[dict]:
+    return invocations_in(Path(gw.claude_config))
 
 
 def create_claude(ws, workspace="chat", **options) -> dict:
@@ -366,3 +371,32 @@ def test_credentials_reach_only_the_claude_process(own_gateway, tmp_path):
     ws.wait_output(shell, "leaked=0")
     ws.close()
     assert secret not in gw.log_text()
+
+
+def test_a_session_of_an_earlier_gateway_run_reopens_into_its_conversation(tmp_path):
+    env = {"CLAUDE_BIN": str(FAKE_CLAUDE), "CLAUDE_CONFIG_DIR": str(tmp_path / "cfg")}
+    first = GatewayProcess(tmp_path, extra_env=env)
+    ws = first.ws(cookie=first.login())
+    session = create_claude(ws, permissionMode="acceptEdits", model="haiku")
+    run_id, conversation = session["id"], session["meta"]["claudeSessionId"]
+    ws.send({"type": "run:input", "runId": run_id, "data": "before the gateway restart"})
+    wait_result(ws, run_id)
+    ws.close()
+    finish_gateway(first)
+
+    second = GatewayProcess(tmp_path, key=first.key, extra_env=env)
+    try:
+        ws = second.ws(cookie=second.login())
+        reply = ws.ok("run:restart", runId=run_id)
+        assert reply["session"]["meta"]["claudeSessionId"] == conversation
+        assert reply["session"]["meta"]["permissionMode"] == "acceptEdits" and reply["session"]["meta"]["model"] == "haiku"
+        ws.ok("run:attach", runId=run_id, afterSeq=0)
+        ws.send({"type": "run:input", "runId": run_id, "data": "after the gateway restart"})
+        assert wait_result(ws, run_id, 2)[-1]["payload"]["session_id"] == conversation
+        argv = invocations_in(tmp_path / "cfg")[-1]["argv"]
+        assert argv[7] == f"--resume={conversation}" and "--permission-mode=acceptEdits" in argv and "--model=haiku" in argv
+        seqs = [e["seq"] for e in ws.events(run_id)]
+        assert seqs == list(range(1, len(seqs) + 1))
+        ws.close()
+    finally:
+        finish_gateway(second)

@@ -28,16 +28,24 @@ final class ClaudeSessions {
         self.supervisor = supervisor
     }
 
-    /// The default credentials: `ANTHROPIC_API_KEY` and `CLAUDE_CODE_OAUTH_TOKEN` of the gateway's own environment.
-    static func credentials(fromGatewayEnvironment environment: [String]) -> @Sendable () -> [String] {
+    /// The credentials: the token of a browser login when there is one (alone: an API key next to an
+    /// OAuth token breaks the CLI's sign-in), else `ANTHROPIC_API_KEY` and `CLAUDE_CODE_OAUTH_TOKEN` of
+    /// the gateway's own environment. Read at each start, so a login applies to the next session.
+    static func credentials(fromGatewayEnvironment environment: [String], tokens: ClaudeTokenStore? = nil) -> @Sendable () -> [String] {
         let passed = environment.filter { $0.hasPrefix("ANTHROPIC_API_KEY=") || $0.hasPrefix("CLAUDE_CODE_OAUTH_TOKEN=") }
-        return { passed }
+        return {
+            guard let token = tokens?.load() else { return passed }
+            return ["CLAUDE_CODE_OAUTH_TOKEN=" + token]
+        }
     }
 
-    /// The public environment of a Claude process: the session's, plus the config folder.
+    /// The public environment of a Claude process: the session's, the config folder, and no
+    /// self-updating (the CLI is installed with Dispatch, not by it).
     func environment(_ base: [String]) -> [String] {
-        guard let folder = settings.configDirectory else { return base }
-        return base.filter { !$0.hasPrefix("CLAUDE_CONFIG_DIR=") } + ["CLAUDE_CONFIG_DIR=" + folder]
+        var environment = base.filter { !$0.hasPrefix("CLAUDE_CONFIG_DIR=") && !$0.hasPrefix("DISABLE_AUTOUPDATER=") }
+        environment.append("DISABLE_AUTOUPDATER=1")
+        if let folder = settings.configDirectory { environment.append("CLAUDE_CONFIG_DIR=" + folder) }
+        return environment
     }
 
     /// Where Claude keeps its state for processes with this environment: the config folder, else `$HOME/.claude`.

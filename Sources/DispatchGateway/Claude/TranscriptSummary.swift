@@ -34,8 +34,9 @@ public struct TranscriptSummary: Equatable, Sendable {
         }
     }
 
-    /// The transcripts folder of a working directory: every character but ASCII letters and digits becomes `-`.
+    /// The transcripts folder of a working directory: every character but ASCII letters and digits
+    /// becomes `-`, counted in UTF-16 code units as the CLI (JavaScript) counts them.
     public static func projectFolderName(forDirectory path: String) -> String {
-        String(decoding: path.utf8.map { ClaudeOptions.isAlphanumeric($0) ? $0 : UInt8(ascii: "-") }, as: UTF8.self)
+        String(path.utf16.map { unit in unit < 0x80 && ClaudeOptions.isAlphanumeric(UInt8(unit)) ? Character(Unicode.Scalar(UInt8(unit))) : "-" })
     }
 }

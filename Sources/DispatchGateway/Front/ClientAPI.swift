@@ -41,7 +41,7 @@ final class ClientAPI {
                 return .failure(error.description)
             }
         case "run:input":
-            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+            return withTerminal(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
                 guard let data = message["data"]?.string else { return .failure("run:input needs \"data\" as a string") }
                 if claude.isClaude(runId) {
                     return Self.outcome { () throws(ClaudeSessions.Failure) in try claude.send(runId, text: data) }
@@ -55,7 +55,7 @@ final class ClientAPI {
             guard let title = Self.validTitle(message["title"]) else { return .failure(Self.titleRule) }
             return hub.rename(runId, title: title) ? .success([]) : .failure("no session \(runId)")
         case "run:resize":
-            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+            return withTerminal(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
                 guard let cols = message["cols"]?.integer, let rows = message["rows"]?.integer else {
                     return .failure("run:resize needs whole numbers \"cols\" and \"rows\"")
                 }
@@ -74,7 +74,7 @@ final class ClientAPI {
                 return .success([])
             }
         case "run:close":
-            return withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+            return withTerminal(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
                 try supervisor.close(runId)
                 return .success([])
             }
@@ -96,6 +96,14 @@ final class ClientAPI {
     private func withSession(_ message: JSON, _ body: (String) throws(SupervisorError) -> ClientConnection.Outcome) -> ClientConnection.Outcome {
         guard let runId = message["runId"]?.string else { return .failure("this message needs \"runId\"") }
         do { return try body(runId) } catch { return .failure(error.description) }
+    }
+
+    /// A session a user may type into, resize or close: not one the gateway runs for itself.
+    private func withTerminal(_ message: JSON, _ body: (String) throws(SupervisorError) -> ClientConnection.Outcome) -> ClientConnection.Outcome {
+        withSession(message) { (runId: String) throws(SupervisorError) -> ClientConnection.Outcome in
+            if hub.isHidden(runId) { throw .unknownSession(runId) }
+            return try body(runId)
+        }
     }
 
     /// Parses `{kind, workspace, cols, rows, options}` and starts the session.

@@ -65,6 +65,7 @@ extension Gateway {
                     try supervisor.close(id)
                 } else {
                     try hub.delete(id)
+                    claude.unregister(id)
                     return Responses.json(200, .object([("id", .string(id)), ("deleted", .bool(true))]))
                 }
             } catch {
@@ -92,6 +93,8 @@ extension Gateway {
             return events(of: parts[3], request)
         case (_, "sessions", 3): return methodNotAllowed("GET, POST")
         case (_, "sessions", 4): return methodNotAllowed("GET, PATCH, DELETE")
+        case (_, "claude", 4...) where parts[3] == "auth":
+            return claudeAuthRoute(request, parts)
         default:
             return Responses.error(404, "no such route")
         }

@@ -23,6 +23,8 @@ public final class Gateway {
         /// Serves `/ws-echo`, an unauthenticated WebSocket echo for the Autobahn conformance suite.
         /// Only ever set by tests (DISPATCH_TEST_ECHO=1).
         public var echoEndpoint = false
+        /// Login to Claude from the browser; nil leaves its routes answering 503.
+        public var claudeLogin: ClaudeLoginSettings?
 
         public init(key: String, workspacesRoot: String, staticRoot: String, sessionEnvironment: [String]) {
             self.key = key
@@ -45,6 +47,7 @@ public final class Gateway {
     var rateLimiter = LoginRateLimiter()
     var authSessions = AuthSessions()
     var metrics = Metrics()
+    let claudeLogin: ClaudeLogin?
     private(set) var clients: [ObjectIdentifier: ClientConnection] = [:]
     private(set) var server: HTTPServer?
 
@@ -58,6 +61,9 @@ public final class Gateway {
         api = ClientAPI(hub: hub, supervisor: supervisor, workspaces: workspaces, claude: claude,
                         environment: settings.sessionEnvironment, defaultCommand: settings.defaultCommand)
         staticFiles = StaticFiles(root: settings.staticRoot)
+        claudeLogin = settings.claudeLogin.map { [hub] in
+            ClaudeLogin(settings: $0, sessionEnvironment: settings.sessionEnvironment, hub: hub, supervisor: supervisor, loop: loop)
+        }
         server = nil
         requestGuard = RequestGuard(port: settings.port, allowedOrigins: settings.allowedOrigins,
                                     allowedHosts: settings.allowedHosts, loopbackBound: settings.loopbackBound)

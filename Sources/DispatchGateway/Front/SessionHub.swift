@@ -26,6 +26,15 @@ final class SessionHub {
     private var delivering = false
     private var heldAcks: [String: UInt64] = [:]
     private var held: Set<String> = []
+    /// Sessions the gateway runs for itself (the Claude login): never listed or saved, and no terminal
+    /// anyone can type into. Their owner alone gets their output; only their `claude:auth` events are
+    /// stored and delivered, so attaching to one shows its progress and nothing else.
+    private var hiddenSessions: [String: HiddenSession] = [:]
+
+    struct HiddenSession {
+        let onEvent: (SessionEvent) -> Void
+        let onChange: (SessionInfo) -> Void
+    }
     /// Any session was created, changed status, or went away.
     var onSessionsChanged: () -> Void = {}
     /// Each event as it is handed to the store (for the output metrics).
@@ -44,13 +53,14 @@ final class SessionHub {
         for row in recorder.attempt("load sessions", { try $0.sessions() }) ?? [] { pastSessions[row.id] = row }
         supervisor.onEvent = { [unowned self] id, event in received(id, event) }
         supervisor.onSessionChanged = { [unowned self] info in
+            if let hidden = hiddenSessions[info.id] { return hidden.onChange(info) }
             records[info.id]?.updatedAt = WallClock.milliseconds()
             save(info)
             onSessionsChanged()
         }
         recorder.onStored = { [unowned self] runId, seq in
             // During a delivery the viewers' frames go out first: the ack is not on the echo path.
-            if delivering { heldAcks[runId] = seq } else { supervisor.stored(runId, through: seq) }
+            if delivering { heldAcks[runId] = max(heldAcks[runId] ?? 0, seq) } else { supervisor.stored(runId, through: seq) }
         }
         scheduleStallCheck()
     }
@@ -102,17 +112,17 @@ final class SessionHub {
     /// Past sessions first, then this run's, each in creation order.
     func list() -> [JSON] {
         pastSessions.values.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.map(descriptor)
-            + supervisor.list().map(descriptor)
+            + supervisor.list().filter { hiddenSessions[$0.id] == nil }.map(descriptor)
     }
 
     func descriptor(_ id: String) -> JSON? {
-        supervisor.info(id).map(descriptor) ?? pastSessions[id].map(descriptor)
+        visibleInfo(id).map(descriptor) ?? pastSessions[id].map(descriptor)
     }
 
     /// Renames a session of this run or of an earlier one.
     func rename(_ id: String, title: String) -> Bool {
         let now = WallClock.milliseconds()
-        if let info = supervisor.info(id) {
+        if let info = visibleInfo(id) {
             records[id]?.title = title
             records[id]?.updatedAt = now
             save(info)
@@ -130,7 +140,7 @@ final class SessionHub {
 
     /// Deletes an ended session and its history.
     func delete(_ id: String) throws(SupervisorError) {
-        if supervisor.info(id) != nil { try supervisor.forget(id) } else if pastSessions[id] == nil { throw .unknownSession(id) }
+        if visibleInfo(id) != nil { try supervisor.forget(id) } else if pastSessions[id] == nil { throw .unknownSession(id) }
         pastSessions[id] = nil
         records[id] = nil
         recorder.flush()
@@ -140,6 +150,33 @@ final class SessionHub {
 
     func exists(_ id: String) -> Bool {
         supervisor.info(id) != nil || pastSessions[id] != nil
+    }
+
+    private func visibleInfo(_ id: String) -> SessionInfo? {
+        hiddenSessions[id] == nil ? supervisor.info(id) : nil
+    }
+
+    func createHidden(_ spec: SessionSpec, id: String, _ handlers: HiddenSession) throws(SupervisorError) {
+        hiddenSessions[id] = handlers
+        do {
+            _ = try supervisor.create(spec, id: id)
+        } catch {
+            hiddenSessions[id] = nil
+            throw error
+        }
+    }
+
+    func isHidden(_ id: String) -> Bool {
+        hiddenSessions[id] != nil
+    }
+
+    /// Drops an ended hidden session and its stored events.
+    func forgetHidden(_ id: String) throws(SupervisorError) {
+        guard hiddenSessions[id] != nil else { throw .unknownSession(id) }
+        try supervisor.forget(id)
+        hiddenSessions[id] = nil
+        recorder.flush()
+        recorder.attempt("delete hidden session") { try $0.deleteSession(id: id) }
     }
 
     private func descriptor(_ info: SessionInfo) -> JSON {
@@ -236,14 +273,24 @@ final class SessionHub {
     // MARK: events
 
     private func received(_ id: String, _ event: SessionEvent) {
+        if let hidden = hiddenSessions[id], event.channel != "claude:auth" {
+            hidden.onEvent(event)
+            // Never stored, so acknowledged at once (at the end of this loop turn, with the others).
+            heldAcks[id] = max(heldAcks[id] ?? 0, event.seq)
+            return scheduleDelivery()
+        }
         let ts = WallClock.milliseconds()
         records[id]?.updatedAt = ts
         let stored = StoredEvent(runId: id, seq: event.seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts)
         recorder.record(stored)
         onEventRecorded(stored)
         undelivered.append(stored)
-        // Viewers see an event only once it is stored, so a gateway crash never loses what a client saw.
-        // Delivery waits for the end of this loop turn: everything the workers sent in it is one transaction.
+        scheduleDelivery()
+    }
+
+    /// Viewers see an event only once it is stored, so a gateway crash never loses what a client saw.
+    /// Delivery waits for the end of this loop turn: everything the workers sent in it is one transaction.
+    private func scheduleDelivery() {
         if deliveryTimer == nil {
             deliveryTimer = loop.schedule(after: .zero) { [unowned self] in
                 deliveryTimer = nil

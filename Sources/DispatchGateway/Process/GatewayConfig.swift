@@ -26,6 +26,8 @@ public struct GatewayConfig: Sendable {
     public var claudeConfigDirectory: String?
     /// `PTY_MODE=claude`: new terminals run the `claude` TUI (a shell when it is missing).
     public var terminalsRunClaude: Bool
+    /// `DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS` (for tests): one limit for every step of a browser login.
+    public var claudeLoginTimeoutSeconds: Int?
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
@@ -56,6 +58,8 @@ public struct GatewayConfig: Sendable {
         let ptyMode = values["PTY_MODE"] ?? "shell"
         guard ptyMode == "shell" || ptyMode == "claude" else { throw Invalid(variable: "PTY_MODE", value: ptyMode, expected: "shell or claude") }
         terminalsRunClaude = ptyMode == "claude"
+        claudeLoginTimeoutSeconds = values["DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS"] == nil ? nil
+            : try Self.integer(values, "DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS", default: 0, in: 1...86_400)
         let level = values["LOG_LEVEL"] ?? "info"
         guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")

@@ -52,10 +52,14 @@ public enum GatewayMain {
             settings.allowedHosts = config.allowedHosts
             settings.secureCookies = config.secureCookies
             settings.echoEndpoint = config.testEchoEndpoint
+            var claudeLogin = ClaudeLoginSettings(binary: config.claudeExecutable, home: config.home)
+            claudeLogin.timeouts = config.claudeLoginTimeoutSeconds.map(ClaudeLoginTimeouts.init(everyStep:)) ?? ClaudeLoginTimeouts()
+            claudeLogin.apiKeyInEnvironment = !(values["ANTHROPIC_API_KEY"] ?? "").isEmpty
+            settings.claudeLogin = claudeLogin
             settings.claude.executable = config.claudeExecutable
             settings.claude.configDirectory = config.claudeConfigDirectory
             settings.claude.terminalsRunClaude = config.terminalsRunClaude
-            settings.claude.credentials = ClaudeSessions.credentials(fromGatewayEnvironment: environment)
+            settings.claude.credentials = ClaudeSessions.credentials(fromGatewayEnvironment: environment, tokens: ClaudeTokenStore(home: config.home))
             let gateway = try Gateway(settings: settings, supervisor: supervisor, store: store, loop: loop)
             let pruner = RetentionPruner(databasePath: config.databasePath, days: config.retentionDays,
                                              bytesPerSession: config.retentionBytesPerSession,

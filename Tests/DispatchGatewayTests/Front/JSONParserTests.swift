@@ -120,7 +120,7 @@ final class JSONParserTests: XCTestCase {
     func testRoundTrip() {
         let corpus: [JSON] = [
             .null, .bool(true), .bool(false), .number(0), .number(-1), .number(0.1), .number(1e-7), .number(1e300),
-            .number(-2.5e-300), .number(9e15), .number(8_999_999_999_999_999), .number(.pi), .number(5e-324),
+            .number(-2.5e-300), .number(9e15), .number(8_999_999_999_999_999), .number(.pi), .number(.leastNonzeroMagnitude),
             .string(""), .string("plain"), .string(#"quote " and backslash \ and slash /"#), .string("line\nbreak\r\ttab"),
             .string("\u{0}\u{1F}\u{7F}"), .string("sep \u{2028} \u{2029}"), .string("emoji 😀👩‍👩‍👧 é e\u{301}"),
             .string("\u{FFFF}\u{10FFFF}"), .array([]), .object([]),
