@@ -5,13 +5,14 @@
 import { api, checkAuth, logout, Connection } from "./api.js";
 import { TerminalPane } from "./pane.js";
 import { ClaudePane } from "./claude-pane.js";
-import { state, WORKSPACE_NAME, NAMED, FRESH_FOLDER, narrow } from "./state.js";
+import { state, MAX_PANES, NAMED, narrow } from "./state.js";
 import { showLogin, wireLogin } from "./login.js";
-import { initSidebar, renderSidebar, renderWorkspaceSelect } from "./sidebar.js";
+import { initSidebar, renderSidebar, refreshWorkspaces, refreshWorkspacesSoon } from "./sidebar.js";
+import { initLayout, layoutFor, updateLayout, renderTabs, setSidebarOpen } from "./layout.js";
+import { initCreate, newTerminal, newClaude, createWorkspace } from "./create.js";
 import { isShortcut, transformInput, extraKey } from "./keys.js";
 import { el, $ } from "./dom.js";
 
-const MAX_PANES = 4;
 const OPEN_PANES_KEY = "dispatch.openPanes";
 
 wireControls();
@@ -177,23 +178,6 @@ function setSessions(list) {
   renderSidebar();
 }
 
-async function refreshWorkspaces() {
-  const result = await api("GET", "/api/workspaces");
-  if (!result.ok || !result.body || !Array.isArray(result.body.workspaces)) return;
-  state.serverWorkspaces = result.body.workspaces.map((w) => w && w.name).filter((name) => typeof name === "string");
-  renderSidebar();
-}
-
-let workspacesTimer = null;
-
-function refreshWorkspacesSoon() {
-  if (workspacesTimer) return;
-  workspacesTimer = setTimeout(() => {
-    workspacesTimer = null;
-    if (state.loggedIn) refreshWorkspaces();
-  }, 1000);
-}
-
 async function removeSession(id) {
   const result = await api("DELETE", `/api/sessions/${encodeURIComponent(id)}`);
   if (!result.ok) {
@@ -216,119 +200,6 @@ async function renameSession(pane, title) {
   } catch {
     pane.flash("the connection dropped — not renamed");
   }
-}
-
-function newTerminal() {
-  return newSession("pty");
-}
-
-function newClaude() {
-  return newSession("claude", { permissionMode: $("#claude-mode").value });
-}
-
-/** Starts a session in the workspace chosen beside the buttons (or a fresh one) and opens its pane. */
-async function newSession(kind, options) {
-  const noun = kind === "claude" ? "Claude" : "the terminal";
-  const message = $("#new-session-msg");
-  message.dataset.kind = "";
-  const select = $("#workspace-select");
-  let workspace = select.value;
-  if (workspace === NAMED) {
-    workspace = $("#workspace-name").value.trim();
-    if (!WORKSPACE_NAME.test(workspace)) {
-      message.dataset.kind = "error";
-      message.textContent = "A workspace name is 1-64 letters, digits, '.', '_' or '-', not starting with '.'.";
-      $("#workspace-name").focus();
-      return;
-    }
-  }
-  if (!state.conn || !state.conn.isOpen) {
-    message.dataset.kind = "error";
-    message.textContent = "Not connected to the server yet; try again in a moment.";
-    return;
-  }
-  const button = $(kind === "claude" ? "#new-claude" : "#new-terminal");
-  button.disabled = true;
-  message.textContent = "Starting…";
-  const { cols, rows } = estimateSize();
-  const request = { type: "create", kind, cols, rows };
-  if (workspace) request.workspace = workspace;
-  if (options) request.options = options;
-  try {
-    const reply = await state.conn.request(request);
-    if (!reply.ok) {
-      message.dataset.kind = "error";
-      message.textContent = reply.error || `The server could not start ${noun}.`;
-      return;
-    }
-    message.textContent = "";
-    if (reply.session) state.sessions.set(reply.runId, reply.session);
-    if (workspace) {
-      state.extraWorkspaces.add(workspace);
-      $("#workspace-name").value = "";
-      renderWorkspaceSelect();
-      select.value = workspace;
-      $("#workspace-name-row").hidden = true;
-      refreshWorkspaces();
-    }
-    renderSidebar();
-    openPane(reply.runId);
-  } catch (error) {
-    message.dataset.kind = "error";
-    message.textContent = `Could not start ${noun}: ${error.message === "timeout" ? "no answer from the server" : "the connection dropped"}.`;
-  } finally {
-    button.disabled = false;
-  }
-}
-
-async function createWorkspace() {
-  const message = $("#new-session-msg");
-  const name = $("#workspace-name").value.trim();
-  if (!WORKSPACE_NAME.test(name)) {
-    message.dataset.kind = "error";
-    message.textContent = "A workspace name is 1-64 letters, digits, '.', '_' or '-', not starting with '.'.";
-    $("#workspace-name").focus();
-    return;
-  }
-  const button = $("#create-workspace");
-  button.disabled = true;
-  const result = await api("POST", "/api/workspaces", { name });
-  button.disabled = false;
-  if (!result.ok) {
-    message.dataset.kind = "error";
-    message.textContent = `Could not create the workspace: ${(result.body && result.body.error) || result.status}`;
-    return;
-  }
-  state.extraWorkspaces.add(name);
-  $("#workspace-name").value = "";
-  renderSidebar();
-  $("#workspace-select").value = name;
-  $("#workspace-name-row").hidden = true;
-  message.dataset.kind = "info";
-  message.textContent = `Workspace ${name} created: new terminals go there.`;
-  refreshWorkspaces();
-}
-
-/** The size a new terminal will most likely get, so its first prompt is drawn at the right width. */
-function estimateSize() {
-  const main = document.querySelector(".main");
-  const width = main.clientWidth || window.innerWidth;
-  const height = main.clientHeight || window.innerHeight;
-  let cellWidth = narrow.matches ? 7.8 : 8.4;
-  let cellHeight = narrow.matches ? 16 : 17;
-  const sample = [...state.panes.values()].find((pane) => pane.term && pane.host.clientWidth > 0);
-  if (sample) {
-    cellWidth = sample.host.clientWidth / sample.cols;
-    cellHeight = sample.host.clientHeight / sample.rows;
-  }
-  const layout = layoutFor(Math.min(MAX_PANES, state.panes.size + 1));
-  const paneWidth = width / layout.columns;
-  const paneHeight = height / layout.rows;
-  const chrome = layout.tabbed ? (narrow.matches ? 120 : 76) : 40; // tabs, pane header, extra keys
-  return {
-    cols: Math.max(20, Math.min(500, Math.floor((paneWidth - 12) / cellWidth))),
-    rows: Math.max(5, Math.min(200, Math.floor((paneHeight - chrome) / cellHeight))),
-  };
 }
 
 async function endSession(id) {
@@ -435,85 +306,6 @@ function cyclePane(step) {
   activate(ids[(index + step + ids.length) % ids.length]);
 }
 
-const MIN_PANE_WIDTH = 460;
-const MIN_PANE_HEIGHT = 260;
-
-/** Side by side (a grid of up to MAX_PANES) when the screen has room for every open pane, else tabs. */
-function layoutFor(count) {
-  const main = document.querySelector(".main");
-  const width = main.clientWidth || window.innerWidth;
-  const height = (main.clientHeight || window.innerHeight) - 8;
-  const maxColumns = Math.max(1, Math.floor(width / MIN_PANE_WIDTH));
-  const maxRows = Math.max(1, Math.floor(height / MIN_PANE_HEIGHT));
-  if (narrow.matches || count > maxColumns * maxRows) return { tabbed: true, columns: 1, rows: 1 };
-  const columns = Math.max(1, Math.min(count, maxColumns));
-  return { tabbed: false, columns, rows: Math.max(1, Math.ceil(count / columns)) };
-}
-
-function updateLayout() {
-  const panes = $("#panes");
-  const count = state.panes.size;
-  const layout = layoutFor(count);
-  state.layout = layout;
-  panes.dataset.count = String(count);
-  panes.style.setProperty("--pane-columns", String(layout.columns));
-  panes.style.setProperty("--pane-rows", String(layout.rows));
-  const spare = layout.columns * layout.rows - count; // the last pane takes the empty cells of its row
-  let index = 0;
-  for (const pane of state.panes.values()) {
-    const active = pane.id === state.active;
-    index += 1;
-    pane.element.classList.toggle("active", active);
-    pane.element.setAttribute("aria-hidden", layout.tabbed && !active ? "true" : "false");
-    pane.element.style.gridColumn = !layout.tabbed && index === count && spare > 0 ? `span ${spare + 1}` : "";
-  }
-  $("#empty").hidden = count > 0;
-  const view = $("#app-view");
-  view.classList.toggle("has-panes", count > 0);
-  view.classList.toggle("tabbed", layout.tabbed && count > 0);
-  const active = state.active && state.panes.get(state.active);
-  view.classList.toggle("chat-active", Boolean(active && active.kind === "claude")); // (no extra keys for a chat)
-  if (narrow.matches && count === 0) setSidebarOpen(true);
-  renderTabs();
-  for (const pane of state.panes.values()) pane.scheduleFit();
-}
-
-function renderTabs() {
-  const tabs = $("#pane-tabs");
-  const children = [];
-  for (const pane of state.panes.values()) {
-    const session = pane.session;
-    const selected = pane.id === state.active;
-    const tab = el("button", {
-      type: "button", role: "tab", className: "tab", "aria-selected": selected ? "true" : "false",
-      "data-session-id": pane.id, "data-testid": "pane-tab", "data-kind": pane.kind,
-      title: session ? `${session.workspace} — ${pane.id}` : pane.id,
-    }, [
-      el("span", { className: "dot", "data-status": session ? session.status : "unknown", "data-state": pane.state, "aria-hidden": "true" }),
-      el("span", { className: "tab-name" }, tabLabel(pane)),
-    ]);
-    tab.addEventListener("click", () => activate(pane.id));
-    children.push(tab);
-  }
-  tabs.replaceChildren(...children);
-  const selected = tabs.querySelector('[aria-selected="true"]');
-  if (selected) {
-    // Keep the selected tab in view (the strip scrolls sideways on a phone).
-    const left = selected.offsetLeft;
-    if (left < tabs.scrollLeft) tabs.scrollLeft = left;
-    else if (left + selected.offsetWidth > tabs.scrollLeft + tabs.clientWidth) tabs.scrollLeft = left + selected.offsetWidth - tabs.clientWidth;
-  }
-}
-
-/** A fresh workspace is named after its session: then the short id alone says enough. */
-function tabLabel(pane) {
-  const session = pane.session;
-  const short = pane.id.slice(0, 6);
-  if (session && session.title && session.title !== session.workspace) return session.title;
-  const workspace = session && session.workspace;
-  return workspace && !FRESH_FOLDER.test(workspace) ? `${workspace} · ${short.slice(0, 4)}` : short;
-}
-
 function saveOpenPanes() {
   try {
     sessionStorage.setItem(OPEN_PANES_KEY, JSON.stringify([...state.panes.keys(), ...state.waiting.keys()]));
@@ -545,14 +337,6 @@ function hashChanged() {
   if (id && id !== state.active) {
     openPane(id);
   }
-}
-
-// MARK: sidebar (a drawer on a phone)
-
-function setSidebarOpen(open) {
-  const wantOpen = open || (narrow.matches && state.panes.size === 0);
-  $("#app-view").classList.toggle("sidebar-open", wantOpen);
-  $("#scrim").hidden = !(wantOpen && narrow.matches && state.panes.size > 0);
 }
 
 // MARK: keys
@@ -587,6 +371,8 @@ function showBanner(text, { persistent = false } = {}) {
 function wireControls() {
   wireLogin(enterApp);
   initSidebar({ openPane, endSession, removeSession, newTerminal });
+  initLayout({ activate });
+  initCreate({ openPane });
   $("#new-terminal").addEventListener("click", newTerminal);
   $("#new-claude").addEventListener("click", newClaude);
   $("#empty-new-terminal").addEventListener("click", newTerminal);

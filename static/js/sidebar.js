@@ -1,6 +1,7 @@
 // The session list: sessions grouped by workspace with their live status, End / Remove with a
 // second click (no dialog, the same on a phone), and the workspace choice beside the new buttons.
 
+import { api } from "./api.js";
 import { state, FRESH, NAMED, FRESH_FOLDER } from "./state.js";
 import { sessionLabel } from "./session-pane.js";
 import { el, $ } from "./dom.js";
@@ -142,4 +143,22 @@ function formatTime(iso) {
   const sameDay = date.toDateString() === new Date().toDateString();
   return sameDay ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
     : date.toLocaleDateString([], { month: "short", day: "numeric" });
+}
+
+/** GET /api/workspaces (named ones show even without sessions). */
+export async function refreshWorkspaces() {
+  const result = await api("GET", "/api/workspaces");
+  if (!result.ok || !result.body || !Array.isArray(result.body.workspaces)) return;
+  state.serverWorkspaces = result.body.workspaces.map((w) => w && w.name).filter((name) => typeof name === "string");
+  renderSidebar();
+}
+
+let workspacesTimer = null;
+
+export function refreshWorkspacesSoon() {
+  if (workspacesTimer) return;
+  workspacesTimer = setTimeout(() => {
+    workspacesTimer = null;
+    if (state.loggedIn) refreshWorkspaces();
+  }, 1000);
 }

@@ -1,5 +1,6 @@
 // The page's state, shared by its modules, and the names they agree on.
 
+export const MAX_PANES = 4;
 export const WORKSPACE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 export const FRESH = "";
 export const NAMED = ":named"; // never a workspace name (':' is not allowed in one)
