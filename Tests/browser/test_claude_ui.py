@@ -313,6 +313,37 @@ def test_phone_layout_of_a_claude_pane(chat, claude_gateway):
         chat.viewport(1400, 900)
 
 
+def test_a_huge_answer_keeps_the_page_responsive(chat):
+    session_id = new_claude(chat)
+    # 1 MiB streamed in 16 pieces, then a long line full of unmatched Markdown markers.
+    say(chat, session_id, "big")
+    slowest = 0.0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        done = chat.js("return document.querySelectorAll(arguments[0]).length", pane(session_id) + " [data-testid=claude-result]")
+        slowest = max(slowest, time.monotonic() - started)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the big answer did not finish within 60 s")
+    markers = "*a _b [d ~~e **f __g " * 4000 + "`h"  # (none closes: shown as written)
+    box = chat.driver.find_element(By.CSS_SELECTOR, pane(session_id) + " [data-testid=claude-input]")
+    chat.js("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", box, markers)  # (pasted)
+    box.send_keys(Keys.ENTER)
+    wait_results(chat, session_id, 2, timeout=60)
+    started = time.monotonic()
+    assert chat.js("return 1 + 1") == 2
+    slowest = max(slowest, time.monotonic() - started)
+    # A liveness check, not a benchmark: the page answered script calls all along.
+    assert slowest < 3.0, f"the page stopped answering for {slowest:.2f} s"
+    answers = chat.js("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)",
+                      pane(session_id) + " [data-testid=claude-assistant]")
+    assert len(answers) == 2 and len(answers[0]) == 16 * (1 << 16) + 3 and answers[0].endswith("END"), [len(a) for a in answers]
+    assert answers[1] == "You said: " + markers.strip(), answers[1][:200]
+
+
 def test_markdown_renderer_shapes(chat):
     """The renderer itself (static/js/markdown.js) on the shapes answers use, as the page's DOM."""
     cases = {

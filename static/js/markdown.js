@@ -32,10 +32,10 @@ function blocks(lines) {
     if (BLANK.test(line)) {
       i += 1;
     } else if ((match = FENCE.exec(line))) {
-      const fence = match[1];
+      const closing = new RegExp(`^ {0,3}${match[1][0]}{${match[1].length},}\\s*$`);
       const body = [];
       i += 1;
-      while (i < lines.length && !new RegExp(`^ {0,3}${fence[0]}{${fence.length},}\\s*$`).test(lines[i])) body.push(lines[i++]);
+      while (i < lines.length && !closing.test(lines[i])) body.push(lines[i++]);
       i += 1; // the closing fence (or the end)
       out.push(codeBlock(body.join("\n"), match[2]));
     } else if ((match = HEADING.exec(line))) {
@@ -148,16 +148,16 @@ function table(lines, start, out) {
 }
 
 // Inline: code spans first (their content is literal), then links, bare URLs, emphasis and escapes.
-const INLINE = new RegExp([
-  /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/.source, // 1, 2: code span
-  /\[([^\]\n]+)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"\n]*")?\s*\)/.source, // 3, 4: link
-  /<((?:https?|mailto):[^>\s]+)>/.source, // 5: autolink
-  /(https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]*_])/.source, // 6: bare URL
-  /\*\*(?=\S)([\s\S]*?\S)\*\*/.source, // 7: bold
-  /(?<![\w])__(?=\S)([\s\S]*?\S)__(?![\w])/.source, // 8: bold
-  /~~(?=\S)([\s\S]*?\S)~~/.source, // 9: strike-through
-  /\*(?=[^\s*])([\s\S]*?[^\s*])\*/.source, // 10: italic
-  /(?<![\w])_(?=[^\s_])([\s\S]*?[^\s_])_(?![\w])/.source, // 11: italic
+const INLINE = new RegExp([ // (spans are bounded, so a long line full of unmatched markers stays linear)
+  /(`+)([^`]|[^`][\s\S]{0,4000}?[^`])\1(?!`)/.source, // 1, 2: code span
+  /\[([^\]\n]{1,1000})\]\(\s*<?([^)\s>]{1,2000})>?(?:\s+"[^"\n]{0,1000}")?\s*\)/.source, // 3, 4: link
+  /<((?:https?|mailto):[^>\s]{1,2000})>/.source, // 5: autolink
+  /(https?:\/\/[^\s<>]{0,2000}[^\s<>.,;:!?'")\]*_])/.source, // 6: bare URL
+  /\*\*(?=\S)([\s\S]{0,2000}?\S)\*\*/.source, // 7: bold
+  /(?<![\w])__(?=\S)([\s\S]{0,2000}?\S)__(?![\w])/.source, // 8: bold
+  /~~(?=\S)([\s\S]{0,2000}?\S)~~/.source, // 9: strike-through
+  /\*(?=[^\s*])([\s\S]{0,2000}?[^\s*])\*/.source, // 10: italic
+  /(?<![\w])_(?=[^\s_])([\s\S]{0,2000}?[^\s_])_(?![\w])/.source, // 11: italic
   /\\([!-/:-@[-`{-~])/.source, // 12: escaped punctuation
 ].join("|"), "g");
 
