@@ -1,6 +1,6 @@
-// Dispatch in the browser: after the login (login.js), the session list (sidebar.js) and terminal and
-// Claude panes, side by side on a wide screen and as tabs on a phone; deep links (#/session/{id});
-// keyboard shortcuts that leave the terminal's own keys alone and a phone's extra-keys bar (keys.js).
+// Dispatch in the browser: the connection, the sessions and the open panes (terminal or Claude), deep
+// links (#/session/{id}) and the wiring. The parts: login.js, sidebar.js (the session list), create.js
+// (new sessions and workspaces), layout.js (grid, tabs, phone drawer), keys.js (shortcuts, extra keys).
 
 import { api, checkAuth, logout, Connection } from "./api.js";
 import { TerminalPane } from "./pane.js";
