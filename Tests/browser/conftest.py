@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (CHROMEDRIVER, CHROMIUM, HAVE_SELENIUM, STATIC_DIR, Browser, ConsoleGuard, Gateway)
+from browser_support import (BROWSERS, CHROMEDRIVER, CHROMIUM, HAVE_SELENIUM, STATIC_DIR, Browser, ConsoleGuard, Gateway)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -60,28 +60,25 @@ def make_gateway(vendor, tmp_path_factory):
         gw.stop()
 
 
-_browsers: dict[str, Browser] = {}
-
-
 def get_browser(name: str) -> Browser:
-    if name not in _browsers:
-        _browsers[name] = Browser(name)
-    return _browsers[name]
+    if name not in BROWSERS:
+        BROWSERS[name] = Browser(name)
+    return BROWSERS[name]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _quit_browsers():
     yield
-    for browser in _browsers.values():
+    for browser in BROWSERS.values():
         browser.quit()
-    _browsers.clear()
+    BROWSERS.clear()
 
 
 @pytest.fixture
 def console():
     guard = ConsoleGuard()
     yield guard
-    bad = guard.check(list(_browsers.values()))
+    bad = guard.check(list(BROWSERS.values()))
     assert not bad, "console errors:\n" + "\n".join(bad)
 
 

@@ -2,12 +2,12 @@
 // reconnection: exponential backoff, a keep-alive probe that notices a dead network, and a fresh
 // start on `online` and when the page becomes visible again (a laptop waking up).
 
-/** GET /api/auth/check: true when the session cookie is valid. */
+/** GET /api/auth/check (200 {"authenticated": bool}): true when the session cookie is valid. */
 export async function checkAuth() {
   const response = await fetch("/api/auth/check", { credentials: "same-origin", cache: "no-store" });
-  if (response.status === 200) return true;
-  if (response.status === 401) return false;
-  throw new Error(`the server answered ${response.status} to the login check`);
+  if (response.status !== 200) throw new Error(`the server answered ${response.status} to the login check`);
+  const body = await response.json();
+  return body.authenticated === true;
 }
 
 /**

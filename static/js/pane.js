@@ -4,6 +4,7 @@
 // (run:ack), so the gateway keeps at most its window in flight and a flood cannot queue without bound.
 
 import { el } from "./dom.js";
+import { SessionPane, openLink } from "./session-pane.js";
 
 const ACK_BYTES = 64 * 1024;
 const ACK_DELAY_MS = 50;
@@ -11,54 +12,23 @@ const ACK_DELAY_MS = 50;
 const NOTICE_START = "\r\n\x1b[0;1;33m";
 const NOTICE_END = "\x1b[0m\r\n";
 
-export class TerminalPane {
+export class TerminalPane extends SessionPane {
   /**
    * @param {object} options
    *   id, conn (Connection), lib ({Terminal, FitAddon, WebLinksAddon} or null), session (descriptor or null),
-   *   hooks: {onFocus, onClose, onEnd, onGone, onChange (each given the pane), onRename(pane, title),
-   *          transformInput(data), isShortcut(event)}
+   *   hooks: those of SessionPane, plus transformInput(data) and isShortcut(event)
    */
   constructor({ id, conn, lib, session, hooks }) {
-    this.id = id;
-    this.conn = conn;
-    this.hooks = hooks;
-    this.session = session;
-    this.lastSeq = 0; // the last event handed to xterm.js: where a reattach resumes
+    const pasteButton = el("button", { type: "button", className: "small", title: "Paste from the clipboard (or Ctrl+Shift+V)" }, "Paste");
+    super({ id, conn, session, kind: "pty", actions: [pasteButton], hooks });
     this.renderedSeq = 0; // the last event xterm.js finished rendering
     this.ackedSeq = 0;
     this.unackedBytes = 0;
     this.ackTimer = null;
-    this.attached = false;
-    this.attaching = false;
-    this.gone = false;
-    this.problem = null;
-    this.connState = conn.state;
-    this.exit = null;
     this.fitPending = false;
-    this.disposed = false;
-
-    this.dot = el("span", { className: "dot", "aria-hidden": "true" });
-    this.titleEl = el("span", { className: "pane-title" });
-    this.stateEl = el("span", { className: "pane-state", "data-testid": "pane-state", role: "status" });
-    this.endButton = el("button", { type: "button", className: "small danger-text", title: "End this session (hang up its program)" }, "End");
-    const renameButton = el("button", { type: "button", className: "small icon-button", title: "Rename this session", "aria-label": "Rename", "data-testid": "rename-session" }, "✎");
-    const pasteButton = el("button", { type: "button", className: "small", title: "Paste from the clipboard (or Ctrl+Shift+V)" }, "Paste");
-    const closeButton = el("button", { type: "button", className: "small icon-button", title: "Close this pane (the session goes on; Alt+Shift+W)", "aria-label": "Close pane" }, "✕");
     this.host = el("div", { className: "term-host" });
-    this.element = el("section", { className: "pane", "data-session-id": id, role: "tabpanel" }, [
-      el("header", { className: "pane-head" }, [
-        this.dot, this.titleEl, this.stateEl,
-        el("span", { className: "pane-actions" }, [renameButton, pasteButton, this.endButton, closeButton]),
-      ]),
-      el("div", { className: "pane-body" }, [this.host]),
-    ]);
-
-    renameButton.addEventListener("click", () => this.startRename());
+    this.body.append(this.host);
     pasteButton.addEventListener("click", () => this.pasteFromClipboard());
-    closeButton.addEventListener("click", () => this.hooks.onClose(this));
-    this.endButton.addEventListener("click", () => this.confirmEnd());
-    this.element.addEventListener("pointerdown", () => this.hooks.onFocus(this), true);
-    this.element.addEventListener("focusin", () => this.hooks.onFocus(this));
 
     if (!lib) {
       this.host.append(el("p", { className: "pane-missing" },
@@ -143,108 +113,26 @@ export class TerminalPane {
     this.term.focus();
   }
 
-  /** An input in place of the title: Enter renames, Escape (or leaving it) cancels. */
-  startRename() {
-    if (this.renameInput || !this.session) return;
-    const input = el("input", {
-      type: "text", className: "pane-rename", maxlength: "200", "aria-label": "Session name",
-      spellcheck: "false", autocomplete: "off", "data-testid": "rename-input",
-    });
-    input.value = this.session.title || "";
-    this.renameInput = input;
-    this.titleEl.hidden = true;
-    this.titleEl.after(input);
-    const finish = (save) => {
-      if (this.renameInput !== input) return;
-      this.renameInput = null;
-      const title = input.value.trim();
-      input.remove();
-      this.titleEl.hidden = false;
-      if (save && title && title !== this.session.title) this.hooks.onRename(this, title);
-      if (save) this.focus();
-    };
-    input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") { event.preventDefault(); finish(true); }
-      if (event.key === "Escape") { event.preventDefault(); finish(false); this.focus(); }
-    });
-    input.addEventListener("blur", () => finish(false));
-    input.focus();
-    input.select();
+  // MARK: events and acknowledgements
+
+  attachFields() {
+    return { flow: true };
   }
 
-  confirmEnd() {
-    if (this.endArmed) {
-      clearTimeout(this.endArmed);
-      this.endArmed = null;
-      this.endButton.textContent = "End";
-      this.endButton.classList.remove("armed");
-      this.hooks.onEnd(this);
-      return;
-    }
-    this.endButton.textContent = "End?";
-    this.endButton.classList.add("armed");
-    this.endArmed = setTimeout(() => {
-      this.endArmed = null;
-      this.endButton.textContent = "End";
-      this.endButton.classList.remove("armed");
-    }, 3000);
-  }
-
-  // MARK: attach, events, acknowledgements
-
-  /** (Re)attaches from the last event seen: the gateway replays what came after it, then goes live. */
-  attach() {
-    if (this.gone || this.attaching || !this.conn.isOpen) return;
-    this.attaching = true;
-    this.attached = false;
-    this.refreshState();
-    const afterSeq = this.lastSeq;
-    this.conn.request({ type: "run:attach", runId: this.id, afterSeq, flow: true })
-      .then((reply) => {
-        if (reply.ok) {
-          this.problem = null;
-          this.attached = true;
-          this.sendResize();
-          this.flushAck();
-        } else if (/unknown session|no session/i.test(reply.error || "")) {
-          this.markGone();
-        } else {
-          // Shown on the pane, and tried again shortly.
-          this.problem = reply.error || "could not attach";
-          setTimeout(() => { if (!this.disposed && !this.attached) this.attach(); }, 3000);
-        }
-      })
-      .catch(() => { /* disconnected: the next open reattaches */ })
-      .finally(() => {
-        this.attaching = false;
-        this.refreshState();
-      });
+  attachedNow() {
+    this.sendResize();
+    this.flushAck();
   }
 
   detached() {
-    this.attached = false;
-    this.attaching = false;
     clearTimeout(this.ackTimer);
     this.ackTimer = null;
-    this.refreshState();
+    super.detached();
   }
 
-  markGone() {
-    this.gone = true;
-    this.attached = false;
-    this.writeNotice("[this session no longer exists]");
-    this.refreshState();
-    this.hooks.onGone(this);
-  }
-
-  /** One `run:event` for this session. Duplicates (seq already seen) are dropped. */
-  event(message) {
+  receive(message, gap) {
     const seq = message.seq;
-    if (typeof seq !== "number" || seq <= this.lastSeq) return;
-    if (seq > this.lastSeq + 1) {
-      this.writeRaw(NOTICE_START + (this.lastSeq === 0 ? "[earlier output is no longer kept]" : "[some output was not kept]") + NOTICE_END);
-    }
-    this.lastSeq = seq;
+    if (gap) this.notice(gap === "start" ? "[earlier output is no longer kept]" : "[some output was not kept]");
     const payload = message.payload;
     let text = "";
     let size = 64;
@@ -257,7 +145,6 @@ export class TerminalPane {
         text = statusNotice(payload);
         break;
       case "pty:exit":
-        this.exit = payload;
         text = exitNotice(payload);
         break;
       default:
@@ -290,12 +177,8 @@ export class TerminalPane {
     }
   }
 
-  writeNotice(text) {
-    this.writeRaw(NOTICE_START + text + NOTICE_END);
-  }
-
-  writeRaw(text) {
-    if (this.term) this.term.write(text);
+  notice(text) {
+    if (this.term) this.term.write(NOTICE_START + text + NOTICE_END);
   }
 
   // MARK: size
@@ -324,67 +207,6 @@ export class TerminalPane {
   get cols() { return this.term ? this.term.cols : 80; }
   get rows() { return this.term ? this.term.rows : 24; }
 
-  // MARK: state shown
-
-  /** A new descriptor from the server (status, restarts). */
-  update(session) {
-    if (session) this.session = session;
-    const s = this.session;
-    const short = this.id.slice(0, 6);
-    const custom = s && s.title && s.title !== s.workspace;
-    this.titleEl.textContent = !s ? short : custom ? `${s.title} — ${s.workspace}` : `${s.workspace || "session"} · ${short}`;
-    this.titleEl.title = s ? `${s.workspace} — ${this.id}${s.meta && s.meta.cwd ? `\n${s.meta.cwd}` : ""}` : this.id;
-    this.dot.dataset.status = s ? s.status : "unknown";
-    this.refreshState();
-  }
-
-  setConnectionState(state, detail) {
-    this.connState = state;
-    this.connDetail = detail;
-    if (state !== "open") this.detached();
-    this.refreshState();
-  }
-
-  refreshState() {
-    let state;
-    let text;
-    const status = this.session ? this.session.status : null;
-    if (this.gone) {
-      state = "gone"; text = "gone";
-    } else if (status === "stopped") {
-      state = "ended"; text = this.exit && this.exit.signal ? `ended (${this.exit.signal})`
-        : this.exit && this.exit.exitCode !== null && this.exit.exitCode !== undefined ? `ended (exit ${this.exit.exitCode})` : "ended";
-    } else if (status === "error") {
-      state = "error"; text = "error";
-    } else if (this.connState === "open" && this.attached) {
-      state = "live"; text = "live";
-    } else if (this.connState === "open" && this.problem) {
-      state = "error"; text = `cannot attach: ${this.problem}`;
-    } else if (this.connState === "offline") {
-      state = "offline"; text = "offline — reconnecting";
-    } else {
-      state = "connecting"; text = "connecting…";
-    }
-    if (this.flashText) text = this.flashText;
-    this.state = state;
-    this.endButton.hidden = state === "ended" || state === "gone";
-    this.element.dataset.state = state;
-    this.stateEl.dataset.state = state;
-    this.stateEl.textContent = text;
-    this.stateEl.title = text;
-    this.hooks.onChange(this);
-  }
-
-  flash(text) {
-    this.flashText = text;
-    this.refreshState();
-    clearTimeout(this.flashTimer);
-    this.flashTimer = setTimeout(() => {
-      this.flashText = null;
-      this.refreshState();
-    }, 4000);
-  }
-
   focus() {
     if (this.term) this.term.focus();
   }
@@ -404,20 +226,11 @@ export class TerminalPane {
     return lines.join("\n");
   }
 
-  dispose() {
-    this.disposed = true;
+  disposeBody() {
     clearTimeout(this.ackTimer);
-    if (this.conn.isOpen && !this.gone) this.conn.send({ type: "run:detach", runId: this.id });
     if (this.resizeObserver) this.resizeObserver.disconnect();
     if (this.term) this.term.dispose();
-    this.element.remove();
   }
-}
-
-/** How a session is named in the list: its title once renamed, else its kind and short id. */
-export function sessionLabel(session) {
-  if (session.title && session.title !== session.workspace) return session.title;
-  return `${session.kind === "claude" ? "Claude" : "Terminal"} · ${session.id.slice(0, 6)}`;
 }
 
 function statusNotice(payload) {
@@ -441,18 +254,6 @@ function exitNotice(payload) {
 /** Text from the server inside a notice: no escape sequences, one line. */
 function oneLine(text) {
   return String(text).replace(/[\x00-\x1f\x7f-\x9f]/g, " ").slice(0, 200);
-}
-
-function openLink(uri) {
-  let url;
-  try {
-    url = new URL(uri);
-  } catch {
-    return;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return;
-  const opened = window.open(url.href, "_blank", "noopener,noreferrer");
-  if (opened) opened.opener = null;
 }
 
 export function copyText(text) {
