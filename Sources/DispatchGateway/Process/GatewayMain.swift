@@ -12,7 +12,7 @@ public enum GatewayMain {
 
     public static func run(arguments: [String], environment: [String]) -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") {
-            print(usage)
+            print(GatewayHelp.text)
             return 0
         }
         if arguments.contains("--version") {
@@ -26,6 +26,11 @@ public enum GatewayMain {
         }
         do {
             let config = try GatewayConfig(environment: values)
+            if arguments.contains("--health-check") { return HealthProbe.run(config) }
+            if let unknown = arguments.first(where: { !["--health-check"].contains($0) }) {
+                Log.error("dispatch-gateway: unknown argument \(unknown); see --help")
+                return 2
+            }
             Log.minimumLevel = config.logLevel
             // Before any thread exists, so that no other thread takes these signals.
             let signals = try Signals.descriptor(for: [SIGTERM, SIGINT, SIGCHLD])
@@ -57,12 +62,14 @@ public enum GatewayMain {
                                              bytesPerSession: config.retentionBytesPerSession,
                                              interval: TimeInterval(config.pruneIntervalSeconds))
             pruner.start()
+            var onShutdown: () -> Void = {}
             let registration = try loop.register(signals.raw, for: .readable) { _ in
                 while let signal = Signals.next(on: signals) {
                     if signal == SIGCHLD {
                         supervisor.reapChildren()
                     } else {
                         Log.info("shutting down", [("signal", "\(signal)")])
+                        onShutdown()
                         supervisor.shutdown {
                             gateway.flush()
                             loop.stop()
@@ -71,7 +78,19 @@ public enum GatewayMain {
                 }
             }
             Log.info("dispatch-gateway listening", [("url", "http://\(config.host):\(gateway.port)"), ("home", config.home)])
+            warnIfUnreachable(config)
+            let tunnel = startTunnel(config, port: gateway.port, environment: environment, gateway: gateway, loop: loop)
+            let serviceManager = ServiceManagerLink(environment: values, loop: loop) {
+                let running = supervisor.list().filter { $0.status == .running }.count
+                return "serving http://\(config.host):\(gateway.port); \(running) session\(running == 1 ? "" : "s") running"
+            }
+            serviceManager?.ready()
+            onShutdown = {
+                serviceManager?.stopping()
+                tunnel?.stop()
+            }
             withExtendedLifetime(gateway) { loop.run() }
+            tunnel?.finish()
             loop.deregister(registration, fd: signals.raw)
             supervisor.reapChildren()
             Log.info("dispatch-gateway stopped")
@@ -79,6 +98,29 @@ public enum GatewayMain {
         } catch {
             Log.error("dispatch-gateway cannot start: \(error)")
             return 1
+        }
+    }
+
+    /// ENABLE_TUNNEL: the tunnel client, or a warning saying why there is none (never a failed start).
+    private static func startTunnel(_ config: GatewayConfig, port: Int, environment: [String], gateway: Gateway, loop: EventLoop) -> TunnelClient? {
+        guard config.tunnel.enabled else { return nil }
+        let path = WorkerEnvironment.build(from: environment).first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        guard let argv = TunnelClient.launch(config.tunnel, port: port, findProgram: { ExecutableSearch.find($0, path: path) }) else {
+            Log.warn("ENABLE_TUNNEL is set but LocalTunnel's lt is not installed (npm install -g localtunnel) and TUNNEL_COMMAND is unset; running without a public URL")
+            return nil
+        }
+        let tunnel = TunnelClient(argv: argv, environment: WorkerEnvironment.build(from: environment), port: port,
+                                  urlMatch: config.tunnel.urlMatch, loop: loop)
+        tunnel.onURL = { [unowned gateway] url in gateway.tunnelURLChanged(url) }
+        tunnel.start()
+        return tunnel
+    }
+
+    /// On a non-loopback address the Host check lets in only ALLOWED_HOSTS: without any, every request is refused.
+    private static func warnIfUnreachable(_ config: GatewayConfig) {
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.host) || config.host.hasPrefix("127.")
+        if !loopback && config.allowedHosts.isEmpty && !config.tunnel.enabled {
+            Log.warn("HOST is not loopback and ALLOWED_HOSTS is empty: every request will be refused (403); set ALLOWED_HOSTS to the names browsers use")
         }
     }
 
@@ -95,12 +137,4 @@ public enum GatewayMain {
             Log.info("using the access key from TERMINAL_KEY (removed from the environment)")
         }
     }
-
-    static let usage = """
-        usage: dispatch-gateway [--help] [--version]
-        Serves terminals and Claude Code sessions in the browser; each session runs in its own dispatch-worker.
-        Configured by environment variables (see README.md): PORT, HOST, TERMINAL_KEY, TERMINAL_KEY_FILE,
-        DISPATCH_HOME, WORKSPACES_ROOT, MAX_SESSIONS, ALLOWED_ORIGINS, ALLOWED_HOSTS, COOKIE_SECURE, LOG_LEVEL,
-        DISPATCH_WORKER_BIN, DISPATCH_STATIC_DIR.
-        """
 }
