@@ -11,6 +11,10 @@ enum FolderCheck {
         let code = errno
         if code == EEXIST {
             guard isFolder(path) else { throw Invalid(variable: variable, value: path, problem: "it exists and is not a folder") }
+            // A volume mounted with another owner: said here rather than by the first failed write.
+            guard access(path, W_OK | X_OK) == 0 else {
+                throw Invalid(variable: variable, value: path, problem: "this user (uid \(getuid())) cannot write in it")
+            }
             return
         }
         throw Invalid(variable: variable, value: path, problem: "cannot create the folder: \(reason(code, parent: parent(of: path)))")
