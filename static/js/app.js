@@ -5,6 +5,7 @@
 import { api, checkAuth, login, logout, Connection } from "./api.js";
 import { TerminalPane, sessionLabel } from "./pane.js";
 import { el, $ } from "./dom.js";
+import { showPublicURL } from "./public-url.js";
 
 const MAX_PANES = 4;
 const OPEN_PANES_KEY = "dispatch.openPanes";
@@ -203,6 +204,7 @@ function connectionState(connState, detail) {
 function connected() {
   state.listed = false;
   refreshWorkspaces();
+  showPublicURL();
   state.conn.request({ type: "list" })
     .then((reply) => { if (reply.ok) setSessions(reply.sessions || []); })
     .catch(() => {});
