@@ -395,7 +395,8 @@ class WSClient:
 
 
 class GatewayProcess:
-    def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None):
+    def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None, command_prefix: list[str] = ()):
+        """`command_prefix` runs the gateway under a wrapper (`unshare ...`); `proc` is then the wrapper."""
         assert GATEWAY_BIN.exists(), f"{GATEWAY_BIN} is missing: run `swift build` first"
         self.tmp = tmp
         self.key = key or random_key()
@@ -413,7 +414,7 @@ class GatewayProcess:
         }
         env.update(extra_env or {})
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([*command_prefix, str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=str(tmp))
         self.host_header = f"127.0.0.1:{self.port}"
         self.origin = f"http://127.0.0.1:{self.port}"
