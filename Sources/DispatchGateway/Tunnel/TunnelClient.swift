@@ -64,12 +64,14 @@ public final class TunnelClient {
         if let running { Processes.signalGroup(running.pid, SIGTERM) }
     }
 
-    /// At exit: whatever of the client's group is still there is killed, not left behind.
+    /// At exit: whatever of the client's group is still there is killed, not left behind, and the
+    /// client is reaped before we go (a zombie handed to init would outlive us).
     public func finish() {
         stop()
         guard let running else { return }
         Processes.signalGroup(running.pid, SIGKILL)
-        _ = Processes.reap(running.pid)
+        var status: Int32 = 0
+        while waitpid(running.pid, &status, 0) < 0 && errno == EINTR {}
         ended()
     }
 
