@@ -29,7 +29,7 @@ def base_env(tmp_path) -> dict:
 
 def single_error(result: subprocess.CompletedProcess) -> str:
     """The one log line a refused start prints, as its message."""
-    assert result.returncode != 0, f"the gateway started: {result.stderr[-2000:]}"
+    assert result.returncode == 2, f"exit status {result.returncode} (2 for a bad setting): {result.stderr[-2000:]}"
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line, got {lines!r}"
     record = json.loads(lines[0])

@@ -95,6 +95,10 @@ public enum GatewayMain {
             supervisor.reapChildren()
             Log.info("dispatch-gateway stopped")
             return 0
+        } catch let invalid as GatewayConfig.Invalid {
+            // Exit status 2: a configuration mistake, which restarting will not fix (RestartPreventExitStatus=2).
+            Log.error("dispatch-gateway cannot start: \(invalid)")
+            return 2
         } catch {
             Log.error("dispatch-gateway cannot start: \(error)")
             return 1
