@@ -27,7 +27,7 @@ public enum GatewayMain {
         do {
             let config = try GatewayConfig(environment: values)
             if arguments.contains("--health-check") { return HealthProbe.run(config) }
-            if let unknown = arguments.first(where: { !["--health-check"].contains($0) }) {
+            if let unknown = arguments.first(where: { $0 != "--health-check" }) {
                 Log.error("dispatch-gateway: unknown argument \(unknown); see --help")
                 return 2
             }
@@ -86,7 +86,7 @@ public enum GatewayMain {
             }
             serviceManager?.ready()
             onShutdown = {
-                serviceManager?.stopping()
+                serviceManager?.shuttingDown()
                 tunnel?.stop()
             }
             withExtendedLifetime(gateway) { loop.run() }

@@ -14,7 +14,8 @@ final class ServiceManagerLink {
     private let loop: EventLoop
     private let status: () -> String
     private var lastStatus = ""
-    private var timer: EventLoop.Timer?
+    /// After STOPPING=1 the status stays "shutting down"; the watchdog pings go on until exit.
+    private var stopping = false
 
     /// Nil when no service manager listens (NOTIFY_SOCKET unset).
     init?(environment: [String: String], loop: EventLoop, status: @escaping () -> String) {
@@ -31,21 +32,21 @@ final class ServiceManagerLink {
         scheduleTick()
     }
 
-    func stopping() {
-        lastStatus = "shutting down"
-        send("STOPPING=1\nSTATUS=\(lastStatus)")
+    func shuttingDown() {
+        stopping = true
+        send("STOPPING=1\nSTATUS=shutting down")
     }
 
     private func scheduleTick() {
         let interval = min(watchdogInterval ?? Self.statusInterval, Self.statusInterval)
-        timer = loop.schedule(after: interval) { [weak self] in self?.tick() }
+        loop.schedule(after: interval) { [weak self] in self?.tick() }
     }
 
     private func tick() {
         var lines: [String] = []
         if watchdogInterval != nil { lines.append("WATCHDOG=1") }
         let current = status()
-        if current != lastStatus, lastStatus != "shutting down" {
+        if current != lastStatus, !stopping {
             lastStatus = current
             lines.append("STATUS=\(current)")
         }
