@@ -20,13 +20,11 @@ enum FolderCheck {
         throw Invalid(variable: variable, value: path, problem: "cannot create the folder: \(reason(code, parent: parent(of: path)))")
     }
 
-    /// The folder that will hold `path` exists and this user can create files in it.
-    static func writableParent(of path: String, variable: String) throws(Invalid) {
+    /// The folder that will hold `path` exists. Whether it is writable is the store's to report: a
+    /// read-only database still serves its history (with /health saying 503).
+    static func existingParent(of path: String, variable: String) throws(Invalid) {
         let folder = parent(of: path)
         guard isFolder(folder) else { throw Invalid(variable: variable, value: path, problem: "its folder \(folder) does not exist") }
-        guard access(folder, W_OK | X_OK) == 0 else {
-            throw Invalid(variable: variable, value: path, problem: "cannot write in its folder: \(reason(errno, parent: folder))")
-        }
     }
 
     static func parent(of path: String) -> String {

@@ -71,12 +71,12 @@ public struct GatewayConfig: Sendable {
     public var runtimeDirectory: String { home + "/run" }
 
     /// Creates the state and workspace folders (not their parents: a missing parent is a typo more
-    /// often than a wish) and checks that the database's folder is writable.
+    /// often than a wish) and checks that the database's folder exists.
     func prepareFolders() throws(Invalid) {
         for (variable, path) in [("DISPATCH_HOME", home), ("WORKSPACES_ROOT", workspacesRoot)] {
             try FolderCheck.create(path, variable: variable)
         }
-        try FolderCheck.writableParent(of: databasePath, variable: "DATABASE_PATH")
+        try FolderCheck.existingParent(of: databasePath, variable: "DATABASE_PATH")
     }
 
     private static func integer(_ values: [String: String], _ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(Invalid) -> Int {
