@@ -74,7 +74,7 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05, det
 
 
 class Gateway:
-    def __init__(self, tmp: Path, static_dir: Path = STATIC_DIR):
+    def __init__(self, tmp: Path, static_dir: Path = STATIC_DIR, extra_env: dict | None = None):
         assert GATEWAY_BIN.exists(), f"{GATEWAY_BIN} is missing: run `swift build` first"
         tmp.mkdir(parents=True, exist_ok=True)
         self.key = random_key()
@@ -89,7 +89,7 @@ class Gateway:
             "DISPATCH_STATIC_DIR": str(static_dir),
             "HOME": str(tmp),
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        }
+        } | (extra_env or {})
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=str(tmp))
