@@ -1,10 +1,12 @@
-"""The tunnel's public URL under the session list (ENABLE_TUNNEL), and nothing there without a tunnel."""
+"""The tunnel's public URL under the session list (ENABLE_TUNNEL), and nothing there without a tunnel.
+Both use gateways of their own, so that the shared one's login state is left as other tests expect."""
 
 from browser_support import wait_until
 
 
-def test_no_tunnel_no_public_url_line(app):
-    assert not app.visible("[data-testid=public-url]")
+def test_no_tunnel_no_public_url_line(browser, make_gateway):
+    browser.login(make_gateway())
+    assert not browser.visible("[data-testid=public-url]")
 
 
 def test_the_tunnels_url_is_a_link_under_the_session_list(browser, make_gateway, tmp_path, console):
