@@ -8,13 +8,12 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, GatewayProcess, attach_running, create_session, finish_gateway, wait_until
+from conftest import REPO, GatewayProcess, attach_running, create_session, descendants_of, finish_gateway, wait_until
 
 
 def typed(ws, run_id, text):
@@ -24,34 +23,6 @@ def typed(ws, run_id, text):
 def needs_root_and_unshare():
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("needs root and unshare (util-linux) for PID and mount namespaces")
-
-
-def proc_table() -> dict[int, tuple[int, str, str]]:
-    """pid -> (ppid, state, command name) of every process."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        table[int(entry)] = (int(fields[1]), fields[0], name)
-    return table
-
-
-def descendants(root: int) -> dict[int, tuple[int, str, str]]:
-    table = proc_table()
-    found, frontier = {}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, row in table.items():
-            if row[0] == parent and pid not in found:
-                found[pid] = row
-                frontier.append(pid)
-    return found
 
 
 # --- sd_notify ------------------------------------------------------------------------------------
@@ -132,7 +103,7 @@ def test_no_watchdog_pings_for_another_pid(tmp_path):
 
 
 def adopted_sleeps(gateway_pid: int) -> list[int]:
-    return [pid for pid, (ppid, _, name) in descendants(gateway_pid).items() if name == "sleep" and ppid == gateway_pid]
+    return [pid for pid, (ppid, _, name) in descendants_of(gateway_pid).items() if name == "sleep" and ppid == gateway_pid]
 
 
 def test_as_pid_one_orphans_are_reaped_and_sigterm_ends_everything(tmp_path):
@@ -140,7 +111,7 @@ def test_as_pid_one_orphans_are_reaped_and_sigterm_ends_everything(tmp_path):
     gw = GatewayProcess(tmp_path, command_prefix=["unshare", "--pid", "--fork", "--mount-proc"])
     gateway_pid = None
     try:
-        gateway_pid = wait_until(lambda: next(iter(descendants(gw.proc.pid)), None), 5, "the gateway under unshare")
+        gateway_pid = wait_until(lambda: next(iter(descendants_of(gw.proc.pid)), None), 5, "the gateway under unshare")
         nspid = next(line for line in Path(f"/proc/{gateway_pid}/status").read_text().splitlines() if line.startswith("NSpid:"))
         assert nspid.split()[-1] == "1", f"the gateway is PID 1 in its namespace: {nspid}"
         ws = gw.ws(cookie=gw.login())
@@ -152,7 +123,7 @@ def test_as_pid_one_orphans_are_reaped_and_sigterm_ends_everything(tmp_path):
         adopted = wait_until(lambda: (lambda found: found if len(found) == 2 else None)(adopted_sleeps(gateway_pid)),
                              10, "both sleeps adopted by the gateway")
         # Once they end, nothing is left under PID 1: no zombie, no stray process, no restarted session.
-        wait_until(lambda: not descendants(gateway_pid), 15, "an empty namespace below the gateway")
+        wait_until(lambda: not descendants_of(gateway_pid), 15, "an empty namespace below the gateway")
         for pid in adopted:
             assert not Path(f"/proc/{pid}").exists(), f"orphan {pid} was not reaped"
         status, _, session = gw.request("GET", f"/api/sessions/{orphans_run}", auth="bearer")
@@ -165,7 +136,7 @@ def test_as_pid_one_orphans_are_reaped_and_sigterm_ends_everything(tmp_path):
         typed(ws, program_run, f"bash -c 'trap \"echo ended > {marker}; exit 0\" HUP TERM; echo trap''-set; "
                                "while sleep 0.1; do :; done'\r")
         ws.wait_output(program_run, "trap-set")
-        below = descendants(gateway_pid)
+        below = descendants_of(gateway_pid)
         assert any(name == "dispatch-worker" for _, _, name in below.values()), below
         os.kill(gateway_pid, signal.SIGTERM)
         # unshare exits with its child's status.
