@@ -93,6 +93,9 @@ public enum GatewayMain {
             tunnel?.finish()
             loop.deregister(registration, fd: signals.raw)
             supervisor.reapChildren()
+            if !Processes.reapRemaining(until: .now + supervisorSettings.shutdownGrace) {
+                Log.warn("processes the sessions left behind were still running at exit")
+            }
             Log.info("dispatch-gateway stopped")
             return 0
         } catch let invalid as GatewayConfig.Invalid {
