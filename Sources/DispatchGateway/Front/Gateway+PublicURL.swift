@@ -14,7 +14,9 @@ extension Gateway {
     public func tunnelURLChanged(_ url: String?) {
         publicURL = url
         if let url {
-            if !requestGuard.admit(publicURL: url) { Log.warn("the tunnel's URL has no usable host; browsers cannot come in through it", [("url", url)]) }
+            if !requestGuard.admit(publicURL: url) {
+                Log.warn("the tunnel's URL has no usable host; browsers cannot come in through it", [("url", url)])
+            }
         } else {
             requestGuard.forgetTunnel()
         }
