@@ -136,17 +136,18 @@ public final class Worker {
     // MARK: output
 
     /// Reads output while the window allows, with or without a gateway; stops reading (so the program
-    /// blocks) when it is full.
-    private func updateReading() {
+    /// blocks) when it is full. After the program's exit, `drain` reads on at once rather than waiting for readiness.
+    private func updateReading(drain: Bool = true) {
         let open = !outputEnded && retained.hasRoom
         program?.wantsOutput = open
-        if open, program?.exit != nil { readOutput() }
+        if drain, open, program?.exit != nil { readOutput() }
     }
 
     private func readOutput() {
         guard let program, !outputEnded else { return }
         var filled = 0
         var ended = false
+        var drained = false
         // Coalesce the pty's 4 KB reads into one frame, stopping when it has nothing more for now.
         while filled < readBuffer.count - carry.count {
             let got: Int?
@@ -157,7 +158,7 @@ public final class Worker {
             } catch {
                 got = 0
             }
-            guard let got else { break }
+            guard let got else { drained = true; break }
             if got == 0 { ended = true; break }
             filled += got
         }
@@ -166,7 +167,9 @@ public final class Worker {
             outputEnded = true
             program.wantsOutput = false
         }
-        updateReading()
+        // Nothing more to read for now (an exited shell's background job may still hold the terminal):
+        // readiness brings the rest. Reading on here would recurse without end.
+        updateReading(drain: !drained)
         if program.exit != nil { scheduleDrainCheck() }
     }
 

@@ -89,8 +89,7 @@ class Gateway:
             "DISPATCH_STATIC_DIR": str(static_dir),
             "HOME": str(tmp),
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            **(extra_env or {}),
-        }
+        } | (extra_env or {})
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=str(tmp))

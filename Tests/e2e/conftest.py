@@ -57,6 +57,35 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
         time.sleep(interval)
 
 
+def process_table() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, state letter, command name) of every process in /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may contain spaces.
+        fields = stat[stat.rindex(")") + 2:].split()
+        table[int(entry)] = (int(fields[1]), fields[0], stat[stat.index("(") + 1:stat.rindex(")")])
+    return table
+
+
+def descendants_of(root: int) -> dict[int, tuple[int, str, str]]:
+    """Every process below `root`, as in `process_table`."""
+    table = process_table()
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, row in table.items():
+            if row[0] == parent and pid not in found:
+                found[pid] = row
+                frontier.append(pid)
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # Raw HTTP
 
@@ -395,7 +424,10 @@ class WSClient:
 
 
 class GatewayProcess:
-    def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None):
+    def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None, command_prefix: list[str] = (),
+                 pass_fds: tuple[int, ...] = ()):
+        """`command_prefix` runs the gateway under a wrapper (`unshare ...`); `proc` is then the wrapper.
+        `pass_fds` stay open in it (as systemd passes stored descriptors)."""
         assert GATEWAY_BIN.exists(), f"{GATEWAY_BIN} is missing: run `swift build` first"
         self.tmp = tmp
         self.key = key or random_key()
@@ -413,8 +445,8 @@ class GatewayProcess:
         }
         env.update(extra_env or {})
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=str(tmp))
+        self.proc = subprocess.Popen([*command_prefix, str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=str(tmp), pass_fds=pass_fds)
         self.host_header = f"127.0.0.1:{self.port}"
         self.origin = f"http://127.0.0.1:{self.port}"
         self.cookie_name = f"dispatch_session_{self.port}"
@@ -450,24 +482,7 @@ class GatewayProcess:
 
     def descendants(self) -> list[int]:
         """Pids of every living process below the gateway (workers, shells, their children)."""
-        parents: dict[int, int] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            # The command name is in parentheses and may contain spaces.
-            fields = stat[stat.rindex(")") + 2:].split()
-            parents[int(entry)] = int(fields[1])
-        found, frontier = [], [self.proc.pid]
-        while frontier:
-            parent = frontier.pop()
-            children = [pid for pid, ppid in parents.items() if ppid == parent]
-            found += children
-            frontier += children
-        return found
+        return list(descendants_of(self.proc.pid))
 
     def stop(self, timeout: float = 15.0) -> int:
         if self.proc.poll() is None:

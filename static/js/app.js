@@ -12,6 +12,7 @@ import { initLayout, layoutFor, updateLayout, renderTabs, setSidebarOpen } from 
 import { initCreate, newTerminal, newClaude, createWorkspace } from "./create.js";
 import { isShortcut, transformInput, extraKey } from "./keys.js";
 import { el, $ } from "./dom.js";
+import { showPublicURL } from "./public-url.js";
 
 const OPEN_PANES_KEY = "dispatch.openPanes";
 
@@ -124,6 +125,7 @@ function connectionState(connState, detail) {
 function connected() {
   state.listed = false;
   refreshWorkspaces();
+  showPublicURL();
   requestList();
   for (const pane of state.panes.values()) pane.attach();
 }

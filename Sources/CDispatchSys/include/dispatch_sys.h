@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+// Also in the umbrella folder; included here so a module cache built before it existed notices it.
+#include "dispatch_service.h"
 
 #define DSYS_EV_IN 0x001u
 #define DSYS_EV_OUT 0x004u

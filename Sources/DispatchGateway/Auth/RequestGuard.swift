@@ -13,6 +13,8 @@ public struct RequestGuard: Sendable {
     let originsConfigured: Bool
     /// Lower-case names; IPv6 literals in brackets.
     let allowedHosts: Set<String>
+    /// The running tunnel's public name and origin (`admit(publicURL:)`), replaced when the tunnel restarts.
+    var tunnel: (host: String, origin: String)?
 
     /// `allowedOrigins`: exact "scheme://host[:port]" strings (no trailing slash, compared exactly after lower-casing scheme and host; default ports 80/443 normalised away).
     /// `allowedHosts`: host names (no port) accepted in the Host header. When `loopbackBound`, "localhost", "127.0.0.1", "[::1]" and any IP literal are accepted too.
@@ -45,6 +47,7 @@ public struct RequestGuard: Sendable {
     /// and the listening port count, so the same-origin case works behind a proxy without configuration.
     public func originAllowed(_ origin: String?, host: String?) -> Bool {
         guard let origin, let normalized = Self.normalizedOrigin(origin) else { return false }
+        if normalized == tunnel?.origin { return true }
         if originsConfigured { return allowedOrigins.contains(normalized) }
         guard let host, let authority = Self.parseAuthority(host), nameAllowed(authority.host) else { return false }
         for scheme in ["http", "https"] {
@@ -56,7 +59,7 @@ public struct RequestGuard: Sendable {
     }
 
     private func nameAllowed(_ name: String) -> Bool {
-        if allowedHosts.contains(name) { return true }
+        if allowedHosts.contains(name) || name == tunnel?.host { return true }
         guard loopbackBound else { return false }
         // An IP literal cannot be rebound to another address, and on loopback only local clients reach us.
         return name == "localhost" || Self.isIPv4Literal(name) || Self.isIPv6Literal(name)

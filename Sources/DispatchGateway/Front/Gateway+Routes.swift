@@ -12,6 +12,7 @@ extension Gateway {
         if request.path == "/ws-echo", settings.echoEndpoint { return echoUpgrade(request) }
         if request.path == "/health" { return .respond(health(request)) }
         if request.path == "/metrics" { return .respond(metricsPage(request)) }
+        if request.path == "/public-url" { return .respond(publicURLPage(request)) }
         guard request.path.hasPrefix("/api/") else { return .respond(staticFiles.respond(to: request)) }
         return .respond(api(request, context))
     }

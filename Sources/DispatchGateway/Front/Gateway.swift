@@ -43,7 +43,9 @@ public final class Gateway {
     let api: ClientAPI
     let claude: ClaudeSessions
     let staticFiles: StaticFiles
-    let requestGuard: RequestGuard
+    var requestGuard: RequestGuard
+    /// The tunnel's public URL while it is up (`GET /public-url`).
+    var publicURL: String?
     var rateLimiter = LoginRateLimiter()
     var authSessions = AuthSessions()
     var metrics = Metrics()

@@ -30,12 +30,23 @@ public struct GatewayConfig: Sendable {
     public var claudeLoginTimeoutSeconds: Int?
     /// How long a worker keeps its session while no gateway runs (a restart, or a crash).
     public var orphanTimeoutSeconds: Int
+    public var tunnel: TunnelSettings
 
     public struct Invalid: Error, CustomStringConvertible {
         public let variable: String
         public let value: String
-        public let expected: String
-        public var description: String { "\(variable)=\(JSONString.quoted(value)) is invalid: expected \(expected)" }
+        public let problem: String
+        public var description: String { "\(variable)=\(JSONString.quoted(value)) is invalid: \(problem)" }
+
+        public init(variable: String, value: String, expected: String) {
+            self.init(variable: variable, value: value, problem: "expected \(expected)")
+        }
+
+        public init(variable: String, value: String, problem: String) {
+            self.variable = variable
+            self.value = value
+            self.problem = problem
+        }
     }
 
     public init(environment values: [String: String]) throws(Invalid) {
@@ -45,6 +56,7 @@ public struct GatewayConfig: Sendable {
         workerExecutable = values["DISPATCH_WORKER_BIN"] ?? Self.siblingExecutable("dispatch-worker")
         staticRoot = values["DISPATCH_STATIC_DIR"] ?? Self.defaultStaticRoot()
         host = values["HOST"] ?? "127.0.0.1"
+        guard !host.isEmpty else { throw Invalid(variable: "HOST", value: host, expected: "an address or host name to listen on") }
         port = try Self.integer(values, "PORT", default: 3030, in: 0...65535)
         maxSessions = try Self.integer(values, "MAX_SESSIONS", default: 200, in: 1...10_000)
         allowedOrigins = Self.list(values["ALLOWED_ORIGINS"])
@@ -68,14 +80,21 @@ public struct GatewayConfig: Sendable {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")
         }
         logLevel = parsed
+        tunnel = try TunnelSettings(environment: values)
+        for (variable, path) in [("DISPATCH_HOME", home), ("WORKSPACES_ROOT", workspacesRoot), ("DATABASE_PATH", databasePath)] where !path.hasPrefix("/") {
+            throw Invalid(variable: variable, value: path, expected: "an absolute path")
+        }
     }
 
     public var runtimeDirectory: String { home + "/run" }
 
-    func prepareFolders() throws(SystemError) {
-        for path in [home, workspacesRoot] where mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw SystemError("mkdir \(path)")
+    /// Creates the state and workspace folders (not their parents: a missing parent is a typo more
+    /// often than a wish) and checks that the database's folder exists.
+    func prepareFolders() throws(Invalid) {
+        for (variable, path) in [("DISPATCH_HOME", home), ("WORKSPACES_ROOT", workspacesRoot)] {
+            try FolderCheck.create(path, variable: variable)
         }
+        try FolderCheck.existingParent(of: databasePath, variable: "DATABASE_PATH")
     }
 
     private static func integer(_ values: [String: String], _ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(Invalid) -> Int {
@@ -86,7 +105,7 @@ public struct GatewayConfig: Sendable {
         return value
     }
 
-    private static func flag(_ values: [String: String], _ name: String) throws(Invalid) -> Bool {
+    static func flag(_ values: [String: String], _ name: String) throws(Invalid) -> Bool {
         guard let text = values[name] else { return false }
         switch text.lowercased() {
         case "1", "true", "yes", "on": return true

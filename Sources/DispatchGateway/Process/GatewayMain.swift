@@ -14,7 +14,7 @@ public enum GatewayMain {
 
     public static func run(arguments: [String], environment: [String]) -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") {
-            print(usage)
+            print(GatewayHelp.text)
             return 0
         }
         if arguments.contains("--version") {
@@ -28,6 +28,11 @@ public enum GatewayMain {
         }
         do {
             let config = try GatewayConfig(environment: values)
+            if arguments.contains("--health-check") { return HealthProbe.run(config) }
+            if let unknown = arguments.first(where: { $0 != "--health-check" }) {
+                Log.error("dispatch-gateway: unknown argument \(unknown); see --help")
+                return 2
+            }
             Log.minimumLevel = config.logLevel
             // Before any thread exists, so that no other thread takes these signals.
             let signals = try Signals.descriptor(for: ShutdownMode.signals + [SIGCHLD])
@@ -46,8 +51,10 @@ public enum GatewayMain {
             // large enough to keep the relay at full speed with one store flush per loop turn.
             supervisorSettings.window = 256 * 1024
             supervisorSettings.orphanTimeoutSeconds = config.orphanTimeoutSeconds
-            // systemd's fd store, once wired, provides `supervisorSettings.lifeline`; then SIGTERM keeps sessions.
-            let keepSessionsOnTerm = supervisorSettings.lifeline != nil
+            // Under systemd the lifeline decides whether a SIGTERM is a restart or a stop, so SIGTERM keeps sessions.
+            let lifeline = Lifeline.obtain(environment: values)
+            supervisorSettings.lifeline = lifeline?.readEnd.raw
+            let keepSessionsOnTerm = lifeline != nil
             let supervisor = try Supervisor(settings: supervisorSettings, loop: loop)
             var settings = Gateway.Settings(key: key, workspacesRoot: config.workspacesRoot, staticRoot: config.staticRoot,
                                             sessionEnvironment: WorkerEnvironment.build(from: environment))
@@ -70,6 +77,8 @@ public enum GatewayMain {
                                              bytesPerSession: config.retentionBytesPerSession,
                                              interval: TimeInterval(config.pruneIntervalSeconds))
             pruner.start()
+            var onShutdown: () -> Void = {}
+            var keptSessions = false
             let registration = try loop.register(signals.raw, for: .readable) { _ in
                 while let signal = Signals.next(on: signals) {
                     switch ShutdownMode.of(signal: signal, keepSessionsOnTerm: keepSessionsOnTerm) {
@@ -77,12 +86,15 @@ public enum GatewayMain {
                         supervisor.reapChildren()
                     case .stopSessions:
                         Log.info("shutting down", [("signal", "\(signal)")])
+                        onShutdown()
                         supervisor.shutdown {
                             gateway.flush()
                             loop.stop()
                         }
                     case .keepSessions:
                         Log.info("restarting: sessions stay with their workers", [("signal", "\(signal)")])
+                        onShutdown()
+                        keptSessions = true
                         supervisor.releaseWorkers()
                         gateway.flush()
                         loop.stop()
@@ -90,14 +102,57 @@ public enum GatewayMain {
                 }
             }
             Log.info("dispatch-gateway listening", [("url", "http://\(config.host):\(gateway.port)"), ("home", config.home)])
-            withExtendedLifetime(gateway) { loop.run() }
+            warnIfUnreachable(config)
+            let tunnel = startTunnel(config, port: gateway.port, environment: environment, gateway: gateway, loop: loop)
+            let serviceManager = ServiceManagerLink(environment: values, loop: loop) {
+                let running = supervisor.list().filter { $0.status == .running }.count
+                return "serving http://\(config.host):\(gateway.port); \(running) session\(running == 1 ? "" : "s") running"
+            }
+            serviceManager?.ready()
+            onShutdown = {
+                serviceManager?.shuttingDown()
+                tunnel?.stop()
+            }
+            withExtendedLifetime((gateway, lifeline)) { loop.run() }
+            tunnel?.finish()
             loop.deregister(registration, fd: signals.raw)
             supervisor.reapChildren()
+            // Workers kept for the next gateway are still our children: not waited for.
+            if !keptSessions, !Processes.reapRemaining(until: .now + supervisorSettings.shutdownGrace) {
+                Log.warn("processes the sessions left behind were still running at exit")
+            }
             Log.info("dispatch-gateway stopped")
             return 0
+        } catch let invalid as GatewayConfig.Invalid {
+            // Exit status 2: a configuration mistake, which restarting will not fix (RestartPreventExitStatus=2).
+            Log.error("dispatch-gateway cannot start: \(invalid)")
+            return 2
         } catch {
             Log.error("dispatch-gateway cannot start: \(error)")
             return 1
+        }
+    }
+
+    /// ENABLE_TUNNEL: the tunnel client, or a warning saying why there is none (never a failed start).
+    private static func startTunnel(_ config: GatewayConfig, port: Int, environment: [String], gateway: Gateway, loop: EventLoop) -> TunnelClient? {
+        guard config.tunnel.enabled else { return nil }
+        let tunnelEnvironment = WorkerEnvironment.build(from: environment)
+        guard let argv = TunnelClient.launch(config.tunnel, port: port, findProgram: { ExecutableLookup.find($0, environment: tunnelEnvironment) }) else {
+            Log.warn("ENABLE_TUNNEL is set but LocalTunnel's lt is not installed (npm install -g localtunnel) and TUNNEL_COMMAND is unset; running without a public URL")
+            return nil
+        }
+        let tunnel = TunnelClient(argv: argv, environment: tunnelEnvironment, port: port,
+                                  urlMatch: config.tunnel.urlMatch, loop: loop)
+        tunnel.onURL = { [unowned gateway] url in gateway.tunnelURLChanged(url) }
+        tunnel.start()
+        return tunnel
+    }
+
+    /// On a non-loopback address the Host check lets in only ALLOWED_HOSTS: without any, every request is refused.
+    private static func warnIfUnreachable(_ config: GatewayConfig) {
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.host) || config.host.hasPrefix("127.")
+        if !loopback && config.allowedHosts.isEmpty && !config.tunnel.enabled {
+            Log.warn("HOST is not loopback and ALLOWED_HOSTS is empty: every request will be refused (403); set ALLOWED_HOSTS to the names browsers use")
         }
     }
 
@@ -114,13 +169,4 @@ public enum GatewayMain {
             Log.info("using the access key from TERMINAL_KEY (removed from the environment)")
         }
     }
-
-    static let usage = """
-        usage: dispatch-gateway [--help] [--version]
-        Serves terminals and Claude Code sessions in the browser; each session runs in its own dispatch-worker.
-        Configured by environment variables (see README.md): PORT, HOST, TERMINAL_KEY, TERMINAL_KEY_FILE,
-        DISPATCH_HOME, WORKSPACES_ROOT, MAX_SESSIONS, ALLOWED_ORIGINS, ALLOWED_HOSTS, COOKIE_SECURE, LOG_LEVEL,
-        DISPATCH_WORKER_BIN, DISPATCH_STATIC_DIR, DISPATCH_ORPHAN_TIMEOUT, PTY_MODE, CLAUDE_BIN, CLAUDE_CONFIG_DIR.
-        SIGTERM/SIGINT stop every session; SIGUSR2 exits keeping sessions for the next gateway to adopt.
-        """
 }
