@@ -163,6 +163,18 @@ def test_cancel_ends_a_running_sign_in(page, signin_gateway):
     assert auth_status(signin_gateway) == {"state": "none"}
 
 
+def test_code_for_a_login_ended_elsewhere_is_refused_clearly(page, signin_gateway, console):
+    console.allow(r"/api/claude/auth/code - Failed to load resource: the server responded with a status of 409")
+    url = start_sign_in(page)
+    status, _, _ = signin_gateway.request("DELETE", "/api/claude/auth", bearer=True)  # (another tab's Cancel)
+    assert status == 200
+    send_code(page, good_code(url))
+    wait_until(lambda: "no Claude login is waiting for a code" in page.text("[data-testid=claude-signin-note]"), 10,
+               "the refusal", detail=lambda: page.text(PANEL))
+    wait_line(page, "Claude: not signed in")
+    assert page.text("[data-testid=claude-signin-action]") == "Sign in"
+
+
 def test_sign_in_on_a_phone(page, signin_gateway):
     page.viewport(375, 667, mobile=True)
     try:

@@ -61,7 +61,8 @@ function schedulePoll() {
 async function startLogin() {
   finished = false;
   $("#claude-signin-code").value = "";
-  await act("POST", "/api/claude/auth/start");
+  // (a refused start is in the status too, with the CLI's words: not said twice)
+  await act("POST", "/api/claude/auth/start", undefined, { refusalInStatus: true });
 }
 
 async function signOut() {
@@ -81,7 +82,7 @@ async function sendCode() {
 }
 
 /** One change on the server; its answer is the new status (or the status is asked again after a refusal). */
-async function act(method, path, body) {
+async function act(method, path, body, { refusalInStatus = false } = {}) {
   generation += 1;
   clearTimeout(pollTimer);
   const asked = generation;
@@ -90,8 +91,7 @@ async function act(method, path, body) {
   const result = await api(method, path, body);
   setBusy(false);
   if (asked !== generation) return result.ok;
-  // A refused start is in the status too (with the CLI's words); other refusals are said here.
-  if (!result.ok && !(method === "POST" && path.endsWith("/start"))) note(errorOf(result));
+  if (!result.ok && !refusalInStatus) note(errorOf(result));
   if (result.ok && result.body && result.body.state) {
     show(result.body);
     schedulePoll();
