@@ -111,8 +111,14 @@ def test_streamed_answer_tool_call_and_cost(chat, claude_gateway):
                          "part of the streamed answer")
     assert chat.visible(box + " [data-testid=claude-interrupt]"), "no Stop button while the turn runs"
     assert "Claude is working" in chat.text(box + " [data-testid=claude-status]")
+    answers = box + " [data-testid=claude-assistant]"
+    chat.js("[...document.querySelectorAll(arguments[0])].pop().dataset.streamed = 'yes'", answers)
     wait_results(chat, session_id, 2)
     assert log_text(chat, session_id).count("word39") == 1, log_text(chat, session_id)
+    # The final line (same message id as the stream) replaced the streamed text in the same element.
+    assert chat.js("return [...document.querySelectorAll(arguments[0])].map(e => e.dataset.streamed || '')", answers) == ["", "yes"]
+    last = chat.js("return [...document.querySelectorAll(arguments[0])].pop().textContent", answers)
+    assert last == " ".join(f"word{i}" for i in range(40)), last
     assert "word0 word1" in partial
     assert not chat.visible(box + " [data-testid=claude-interrupt]")
 

@@ -11,6 +11,7 @@ import { initSidebar, renderSidebar, refreshWorkspaces, refreshWorkspacesSoon } 
 import { initLayout, layoutFor, updateLayout, renderTabs, setSidebarOpen } from "./layout.js";
 import { initCreate, newTerminal, newClaude, createWorkspace } from "./create.js";
 import { isShortcut, transformInput, extraKey } from "./keys.js";
+import { initClaudeSignin, refreshClaudeSignin, stopClaudeSignin } from "./claude-signin.js";
 import { el, $ } from "./dom.js";
 import { showPublicURL } from "./public-url.js";
 
@@ -70,6 +71,7 @@ function leaveApp(message) {
   sessionStorage.removeItem(OPEN_PANES_KEY);
   history.replaceState(null, "", location.pathname);
   clearInterval(state.offlineTimer);
+  stopClaudeSignin();
   showLogin(message);
 }
 
@@ -126,6 +128,7 @@ function connected() {
   state.listed = false;
   refreshWorkspaces();
   showPublicURL();
+  refreshClaudeSignin();
   requestList();
   for (const pane of state.panes.values()) pane.attach();
 }
@@ -375,6 +378,7 @@ function wireControls() {
   initSidebar({ openPane, endSession, removeSession, newTerminal });
   initLayout({ activate });
   initCreate({ openPane });
+  initClaudeSignin();
   $("#new-terminal").addEventListener("click", newTerminal);
   $("#new-claude").addEventListener("click", newClaude);
   $("#empty-new-terminal").addEventListener("click", newTerminal);
