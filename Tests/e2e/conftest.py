@@ -395,11 +395,11 @@ class WSClient:
 
 
 class GatewayProcess:
-    def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None):
+    def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None, port: int | None = None):
         assert GATEWAY_BIN.exists(), f"{GATEWAY_BIN} is missing: run `swift build` first"
         self.tmp = tmp
         self.key = key or random_key()
-        self.port = free_port()
+        self.port = port or free_port()
         self.home = tmp / "dispatch-home"
         self.log_path = tmp / "gateway.log"
         env = {
