@@ -1,19 +1,3 @@
-/// A logged-in browser: the SHA-256 of its cookie token (never the token itself) and times in
-/// milliseconds since the Unix epoch.
-public struct AuthSessionRow: Equatable, Sendable {
-    public var tokenHash: [UInt8]
-    public var id: String
-    public var createdAt: Int64
-    public var lastSeen: Int64
-
-    public init(tokenHash: [UInt8], id: String, createdAt: Int64, lastSeen: Int64) {
-        self.tokenHash = tokenHash
-        self.id = id
-        self.createdAt = createdAt
-        self.lastSeen = lastSeen
-    }
-}
-
 extension EventStore {
     // MARK: - Sessions
 
@@ -99,43 +83,5 @@ extension EventStore {
 
     public func removeWorkspace(name: String) throws(StoreError) {
         try database.execute("DELETE FROM workspaces WHERE name = ?", [.text(name)])
-    }
-
-    // MARK: - Auth sessions
-
-    public func addAuthSession(_ row: AuthSessionRow) throws(StoreError) {
-        try database.execute(
-            "INSERT OR REPLACE INTO auth_sessions (token_hash, id, created_at, last_seen) VALUES (?, ?, ?, ?)",
-            [.blob(row.tokenHash), .text(row.id), .integer(row.createdAt), .integer(row.lastSeen)]
-        )
-    }
-
-    public func authSession(tokenHash: [UInt8]) throws(StoreError) -> AuthSessionRow? {
-        var found: AuthSessionRow?
-        try database.query(
-            "SELECT id, created_at, last_seen FROM auth_sessions WHERE token_hash = ?", [.blob(tokenHash)]
-        ) { (row: borrowing Row) in
-            found = AuthSessionRow(tokenHash: tokenHash, id: row.string(0), createdAt: row.int64(1), lastSeen: row.int64(2))
-            return false
-        }
-        return found
-    }
-
-    public func touchAuthSession(tokenHash: [UInt8], lastSeen: Int64) throws(StoreError) {
-        try database.execute(
-            "UPDATE auth_sessions SET last_seen = max(last_seen, ?) WHERE token_hash = ?",
-            [.integer(lastSeen), .blob(tokenHash)]
-        )
-    }
-
-    public func deleteAuthSession(tokenHash: [UInt8]) throws(StoreError) {
-        try database.execute("DELETE FROM auth_sessions WHERE token_hash = ?", [.blob(tokenHash)])
-    }
-
-    /// Drops logins idle since before `lastSeenBefore`; returns how many.
-    @discardableResult
-    public func pruneAuthSessions(lastSeenBefore: Int64) throws(StoreError) -> Int {
-        try database.execute("DELETE FROM auth_sessions WHERE last_seen < ?", [.integer(lastSeenBefore)])
-        return database.changes
     }
 }

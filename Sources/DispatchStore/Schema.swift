@@ -1,7 +1,7 @@
 /// The schema as an append-only list: entry N upgrades `user_version` N to N+1. Shipped
 /// entries are never edited, only followed by new ones, so every older database can catch up.
 public enum Schema {
-    public static let migrations: [String] = [v1, v2]
+    public static let migrations: [String] = [v1, v2, v3]
 
     /// The version this build writes; a database reporting more is refused.
     public static var version: Int { migrations.count }
@@ -45,5 +45,14 @@ public enum Schema {
     /// a restarted gateway resumes the worker right after it, with no gap and no duplicate.
     static let v2 = """
         ALTER TABLE sessions ADD COLUMN worker_seq INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Small named values of the store itself; first the salted digest of the key the stored logins
+    /// were made under, so a gateway started with another key revokes them.
+    static let v3 = """
+        CREATE TABLE settings (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
         """
 }

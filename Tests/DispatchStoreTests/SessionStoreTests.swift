@@ -56,19 +56,4 @@ final class SessionStoreTests: StoreTestCase {
         try store.removeWorkspace(name: "zeta")
         XCTAssertEqual(try store.workspaces(), ["alpha"])
     }
-
-    func testAuthSessions() throws {
-        let store = try EventStore(path: path())
-        let hash = (0..<32).map { UInt8($0) }
-        try store.addAuthSession(AuthSessionRow(tokenHash: hash, id: "s1", createdAt: 10, lastSeen: 10))
-        try store.addAuthSession(AuthSessionRow(tokenHash: [9], id: "s2", createdAt: 1, lastSeen: 1))
-        try store.touchAuthSession(tokenHash: hash, lastSeen: 50)
-        try store.touchAuthSession(tokenHash: hash, lastSeen: 20)
-        XCTAssertEqual(try store.authSession(tokenHash: hash), AuthSessionRow(tokenHash: hash, id: "s1", createdAt: 10, lastSeen: 50))
-        XCTAssertNil(try store.authSession(tokenHash: [1, 2, 3]))
-        XCTAssertEqual(try store.pruneAuthSessions(lastSeenBefore: 5), 1)
-        XCTAssertNil(try store.authSession(tokenHash: [9]))
-        try store.deleteAuthSession(tokenHash: hash)
-        XCTAssertNil(try store.authSession(tokenHash: hash))
-    }
 }

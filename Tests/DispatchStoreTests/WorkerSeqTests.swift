@@ -44,7 +44,7 @@ final class WorkerSeqTests: StoreTestCase {
             try old.execute("INSERT INTO sessions (id, kind, status, workspace, title, created_at, updated_at, last_seq) VALUES ('s', 'pty', 'running', 'w', 't', 1, 1, 40)")
         }
         let store = try EventStore(path: path())
-        XCTAssertEqual(try store.database.userVersion(), 2)
+        XCTAssertEqual(try store.database.userVersion(), Schema.version)
         XCTAssertEqual(try store.sessions().map(\.lastSeq), [40])
         XCTAssertEqual(try store.workerSeq(runId: "s"), 0)
     }

@@ -74,15 +74,18 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05, det
 
 
 class Gateway:
-    def __init__(self, tmp: Path, static_dir: Path = STATIC_DIR, extra_env: dict | None = None):
+    def __init__(self, tmp: Path, static_dir: Path = STATIC_DIR, extra_env: dict | None = None,
+                 key: str | None = None, port: int | None = None, home: Path | None = None):
+        """With `home`, `key` and `port` of a gateway that has exited: its restart, which a page follows."""
         assert GATEWAY_BIN.exists(), f"{GATEWAY_BIN} is missing: run `swift build` first"
         tmp.mkdir(parents=True, exist_ok=True)
-        self.key = random_key()
-        self.port = free_port()
+        self.key = key or random_key()
+        self.port = port or free_port()
+        self.home = home or tmp / "home"
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "gateway.log"
         env = {
-            "DISPATCH_HOME": str(tmp / "home"),
+            "DISPATCH_HOME": str(self.home),
             "PORT": str(self.port),
             "HOST": "127.0.0.1",
             "TERMINAL_KEY": self.key,

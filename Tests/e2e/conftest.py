@@ -425,13 +425,13 @@ class WSClient:
 
 class GatewayProcess:
     def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None, command_prefix: list[str] = (),
-                 pass_fds: tuple[int, ...] = ()):
+                 pass_fds: tuple[int, ...] = (), port: int | None = None):
         """`command_prefix` runs the gateway under a wrapper (`unshare ...`); `proc` is then the wrapper.
-        `pass_fds` stay open in it (as systemd passes stored descriptors)."""
+        `pass_fds` stay open in it (as systemd passes stored descriptors); `port` reuses a port (a restart)."""
         assert GATEWAY_BIN.exists(), f"{GATEWAY_BIN} is missing: run `swift build` first"
         self.tmp = tmp
         self.key = key or random_key()
-        self.port = free_port()
+        self.port = port or free_port()
         self.home = tmp / "dispatch-home"
         self.log_path = tmp / "gateway.log"
         env = {

@@ -265,13 +265,14 @@ class Gateways:
         self.started: list[StoreGateway] = []
 
     def start(self, home: Path | None = None, key: str | None = None, extra_env: dict | None = None,
-              unwell_ok: bool = False) -> StoreGateway:
-        """A gateway in a fresh folder; with `home`, on that DISPATCH_HOME (a restart)."""
+              unwell_ok: bool = False, port: int | None = None) -> StoreGateway:
+        """A gateway in a fresh folder; with `home`, on that DISPATCH_HOME (a restart); with `port`, on
+        that port (a restart that a browser's cookie, named after the port, follows)."""
         env = dict(extra_env or {})
         if home is not None:
             env["DISPATCH_HOME"] = str(home)
         gw = StoreGateway(self.factory.mktemp("store-gateway"), self.started, unwell_ok=unwell_ok, key=key,
-                          extra_env=env)
+                          extra_env=env, port=port)
         if home is not None:
             gw.home = home
         return gw
@@ -603,7 +604,9 @@ def test_read_only_database_is_reported_and_its_history_stays_readable(tmp_path_
             sessions = listed(gw)
             assert sessions[run_id]["status"] == "stopped", sessions
             assert signature(history(gw, run_id)[0]) == signature(before)
+            # Logins work from memory, with a warning, when the store cannot keep them.
             cookie = gw.login()
+            assert any(r["msg"].startswith("cannot store logins") for r in gw.log_records()), gw.log_text()[-2000:]
             assert signature(replay(gw, cookie, run_id)) == signature(before)
             assert "kept-line" in stdout_text(before)
             other = gw.ws(cookie=cookie)

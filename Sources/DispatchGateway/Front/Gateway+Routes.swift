@@ -142,14 +142,14 @@ extension Gateway {
             let headers = failure.retryAfterSeconds.map { [("Retry-After", "\($0)")] } ?? []
             return Responses.error(failure.status, failure.message, headers: headers)
         case .success:
-            let (token, _) = authSessions.create(now: .now)
-            let maxAge = Int(authSessions.settings.absoluteTimeout.components.seconds)
+            let (token, _) = logins.login()
+            let maxAge = Int(logins.settings.absoluteTimeout.components.seconds)
             return Responses.json(200, .object([("ok", .bool(true))]), headers: [("Set-Cookie", sessionCookie(token, maxAge: maxAge))])
         }
     }
 
     private func logout(_ request: HTTPRequest) -> HTTPResponse {
-        if let token = cookie(cookieName, in: request), let id = authSessions.revoke(token: token) {
+        if let token = cookie(cookieName, in: request), let id = logins.logout(token: token) {
             revoked([id])
         }
         return Responses.json(200, .object([("ok", .bool(true))]), headers: [("Set-Cookie", sessionCookie("", maxAge: 0))])

@@ -47,7 +47,7 @@ public final class Gateway {
     /// The tunnel's public URL while it is up (`GET /public-url`).
     var publicURL: String?
     var rateLimiter = LoginRateLimiter()
-    var authSessions = AuthSessions()
+    let logins: StoredLogins
     var metrics = Metrics()
     let claudeLogin: ClaudeLogin?
     private(set) var clients: [ObjectIdentifier: ClientConnection] = [:]
@@ -59,6 +59,7 @@ public final class Gateway {
         self.supervisor = supervisor
         let claude = ClaudeSessions(settings: settings.claude, supervisor: supervisor)
         self.claude = claude
+        logins = StoredLogins(store: store, loop: loop, key: settings.key)
         hub = SessionHub(supervisor: supervisor, recorder: EventRecorder(store: store, loop: loop), loop: loop, limits: settings.limits) { row in
             // What an adopted session runs should its worker be restarted: its kind and folder as stored,
             // this gateway's program and environment; a Claude session its conversation.
@@ -99,9 +100,10 @@ public final class Gateway {
         self.server = server
     }
 
-    /// Writes every pending event (at shutdown).
+    /// Writes every pending event and login use (at shutdown).
     public func flush() {
         hub.recorder.flush()
+        logins.flush(everything: true)
     }
 
     /// The port actually bound (differs from the setting when it was 0).
@@ -145,7 +147,7 @@ public final class Gateway {
             return KeyStore.matches(candidate: String(authorization.dropFirst(7)), key: settings.key) ? .bearer : nil
         }
         guard let token = cookie(cookieName, in: request) else { return nil }
-        return authSessions.validate(token: token, now: .now).map { .cookie(sessionID: $0) }
+        return logins.validate(token: token).map { .cookie(sessionID: $0) }
     }
 
     func cookie(_ name: String, in request: HTTPRequest) -> String? {
