@@ -22,7 +22,7 @@ RUN swift build -c release --static-swift-stdlib --product dispatch-gateway \
  && swift build -c release --static-swift-stdlib --product dispatch-worker \
  && install -d /out/bin /out/share/dispatch \
  && install -m 0755 .build/release/dispatch-gateway .build/release/dispatch-worker /out/bin/
-# xterm.js and DOMPurify from a pinned PyPI wheel, each file checked against its sha256.
+# xterm.js from a pinned PyPI wheel, each file checked against its sha256.
 RUN static/fetch-vendor.sh \
  && cp -R static /out/share/dispatch/static \
  && rm /out/share/dispatch/static/fetch-vendor.sh

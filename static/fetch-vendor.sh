@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the browser libraries the UI needs into static/vendor/ (gitignored, never committed):
-# xterm.js 5.5 with its fit and web-links addons (one ES module) and DOMPurify 3.4, both taken
+# xterm.js 5.5 with its fit and web-links addons (one ES module) and its stylesheet, taken
 # from the pinned PyPI wheel nicegui==3.18.0 (only Debian packages and PyPI are reachable, and
 # Debian's xterm is 3.8, which does not load in a browser). Every file is checked against the
 # sha256 pinned below. Idempotent: when the files are in place and match, it only checks them.
@@ -23,7 +23,6 @@ wheel_file="nicegui-3.18.0-py3-none-any.whl"
 files=(
   "xterm/index.js|nicegui/elements/xterm/dist/index.js|bcb6ed5ea46551ea2181ba6a5d648280862272b051ac2c55b8d90c676c6e28a8"
   "xterm/xterm.css|nicegui/elements/xterm/dist/xterm.css|ba8e6985669488981ccf40c0cefe3aba80722cb6c92de7ad628b0bd717faf2b6"
-  "dompurify.mjs|nicegui/static/dompurify.mjs|eb3183bfda22b2d2f538a067eed2f68820922454538915f006af027b58327cad"
 )
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
@@ -102,4 +101,4 @@ for entry in "${files[@]}"; do
   cp "$tmp/$dest" "$vendor/$dest.tmp"
   mv -f "$vendor/$dest.tmp" "$vendor/$dest"
 done
-echo "fetch-vendor: static/vendor/ is ready (xterm.js 5.5, DOMPurify 3.4)" >&2
+echo "fetch-vendor: static/vendor/ is ready (xterm.js 5.5)" >&2

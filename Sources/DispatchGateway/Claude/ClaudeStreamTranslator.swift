@@ -1,4 +1,4 @@
-/// Turns what Claude's CLI prints into session events (docs: notes/README-claude.md):
+/// Turns what Claude's CLI prints into session events (docs: README.md, "Claude Code sessions"):
 /// each stdout line is one `claude:message` (verbatim), a `result` also a `claude:result`, a
 /// `can_use_tool` control request a `claude:permission` (remembered until answered), and stderr lines,
 /// lines that are not JSON and lines too long become `claude:error`. Pure: no I/O.

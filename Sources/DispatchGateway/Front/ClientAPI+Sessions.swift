@@ -1,7 +1,7 @@
 import DispatchPosix
 
 /// Starting and reopening sessions of either kind, and the Claude requests of the WebSocket API
-/// (documented in notes/README-claude.md).
+/// (documented in README.md, "Claude Code sessions").
 extension ClientAPI {
     func start(_ kind: SessionKind, options: JSON?, workspace: (name: String, path: String), cols: UInt16, rows: UInt16) -> Result<JSON, CreateError> {
         let id = Secrets.sessionID()

@@ -1,6 +1,6 @@
 import DispatchHTTP
 
-/// REST routes for Claude sessions and reopening (documented in notes/README-claude.md):
+/// REST routes for Claude sessions and reopening (documented in README.md, "Claude Code sessions"):
 /// `POST /api/sessions/{id}/interrupt`, `POST /api/sessions/{id}/permissions/{requestId}`,
 /// `POST /api/sessions/{id}/restart`, `GET /api/workspaces/{name}/conversations`.
 extension Gateway {

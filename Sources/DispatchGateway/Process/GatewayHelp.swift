@@ -26,8 +26,15 @@ enum GatewayHelp {
           LT_SUBDOMAIN              unset                          ask LocalTunnel (lt) for https://<name>.loca.lt
           TUNNEL_COMMAND            unset                          run this via /bin/sh -c instead of lt (PORT is set for it)
           TUNNEL_URL_MATCH          unset                          take only a printed URL containing this text
+          CLAUDE_BIN                claude                         the Claude Code CLI, a name on PATH or a path
+          CLAUDE_CONFIG_DIR         unset (~/.claude)              Claude's config and transcripts, handed to Claude processes
+          PTY_MODE                  shell                          claude: new terminals run the claude TUI (a shell without it)
+          ANTHROPIC_API_KEY         unset                          passed to Claude processes only (so is CLAUDE_CODE_OAUTH_TOKEN)
+          DISPATCH_ORPHAN_TIMEOUT   3600                           seconds a worker keeps its session while no gateway runs
           DISPATCH_WORKER_BIN       dispatch-worker next to the gateway
           DISPATCH_STATIC_DIR       ../share/dispatch/static next to the gateway, else ./static
-        Under systemd (Type=notify) it reports READY=1, STATUS= and WATCHDOG=1 to $NOTIFY_SOCKET.
+        Signals: SIGTERM/SIGINT stop every session; SIGUSR2 exits keeping sessions for the next gateway.
+        Under systemd (Type=notify) it reports READY=1, STATUS= and WATCHDOG=1 to $NOTIFY_SOCKET, and SIGTERM
+        keeps sessions: systemd's fd store (the lifeline) tells a restart from a stop.
         """
 }
