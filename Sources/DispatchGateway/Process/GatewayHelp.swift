@@ -29,7 +29,8 @@ enum GatewayHelp {
           CLAUDE_BIN                claude                         the Claude Code CLI, a name on PATH or a path
           CLAUDE_CONFIG_DIR         unset (~/.claude)              Claude's config and transcripts, handed to Claude processes
           PTY_MODE                  shell                          claude: new terminals run the claude TUI (a shell without it)
-          ANTHROPIC_API_KEY         unset                          passed to Claude processes only (so is CLAUDE_CODE_OAUTH_TOKEN)
+          ANTHROPIC_API_KEY         unset                          passed to Claude processes only, never to shells
+          CLAUDE_CODE_OAUTH_TOKEN   unset                          the same (a token from the page's sign-in wins over both)
           DISPATCH_ORPHAN_TIMEOUT   3600                           seconds a worker keeps its session while no gateway runs
           DISPATCH_WORKER_BIN       dispatch-worker next to the gateway
           DISPATCH_STATIC_DIR       ../share/dispatch/static next to the gateway, else ./static
