@@ -431,3 +431,27 @@ def test_a_claude_session_lives_through_a_gateway_restart(gateways, tmp_path):
     assert [e["payload"]["text"] for e in events if e["channel"] == "claude:user"] == ["before the restart", "after the restart"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     ws.close()
+
+
+def test_a_permission_request_pending_over_a_gateway_restart_can_still_be_answered(gateways, tmp_path):
+    """The CLI waits on its request while the gateway restarts; the next gateway knows the request from
+    the stored meta, so the user's answer still reaches the CLI and the turn completes."""
+    env = {"CLAUDE_BIN": str(FAKE_CLAUDE), "CLAUDE_CONFIG_DIR": str(tmp_path / "cfg")}
+    first = gateways.start(extra_env=env)
+    ws = first.ws(cookie=first.login())
+    run_id = create_claude(ws)["id"]
+    ws.send({"type": "run:input", "runId": run_id, "data": "ask first"})
+    asked = ws.wait_event(run_id, lambda e: e["channel"] == "claude:permission", 10, "a permission request")["payload"]
+    ws.close()
+    os.kill(first.proc.pid, signal.SIGUSR2)
+    assert first.proc.wait(15) == 0
+
+    second = gateways.start(home=first.home, key=first.key, extra_env=env)
+    cookie = second.login()
+    ws = second.ws(cookie=cookie)
+    ws.ok("run:attach", runId=run_id, afterSeq=0)
+    wait_until(lambda: descriptor(second, cookie, run_id)["status"] == "running", 15, "the session adopted")
+    assert [p["requestId"] for p in descriptor(second, cookie, run_id)["meta"]["pendingPermissions"]] == [asked["requestId"]]
+    ws.ok("claude:permission", runId=run_id, requestId=asked["requestId"], behavior="allow")
+    assert wait_result(ws, run_id)[0]["payload"]["result"] == "The command printed: hi"
+    ws.close()

@@ -8,14 +8,16 @@ final class ClaudeSession: SessionAdapter {
     let conversationId: String
     /// A user message went to the CLI, so a transcript exists: later processes resume it.
     private(set) var conversationStarted: Bool
-    private var translator = ClaudeStreamTranslator()
+    private var translator: ClaudeStreamTranslator
     private var requestCounter = 0
     /// Recently answered request ids, to tell "answered already" from "unknown".
     private var answered: [String] = []
     /// The meta (pending permissions, conversation state) changed.
     var onMetaChanged: () -> Void = {}
 
-    init(executable: String, options: ClaudeOptions, conversationId: String, conversationStarted: Bool) {
+    init(executable: String, options: ClaudeOptions, conversationId: String, conversationStarted: Bool,
+         pendingPermissions: [ClaudeStreamTranslator.Permission] = []) {
+        translator = ClaudeStreamTranslator(pending: pendingPermissions)
         self.executable = executable
         self.options = options
         self.conversationId = conversationId

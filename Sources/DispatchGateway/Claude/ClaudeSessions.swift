@@ -67,25 +67,32 @@ final class ClaudeSessions {
 
     /// A session's spec and adapter; `register` it under its id before the supervisor starts it.
     func prepare(directory: String, options: ClaudeOptions, conversationId: String, conversationStarted: Bool,
+                 pendingPermissions: [ClaudeStreamTranslator.Permission] = [],
                  cols: UInt16, rows: UInt16, environment base: [String]) -> Result<(SessionSpec, ClaudeSession), ClientAPI.CreateError> {
         let environment = environment(base)
         guard let executable = executable(in: environment) else { return .failure(.init(missingExecutable)) }
         let session = ClaudeSession(executable: executable, options: options, conversationId: conversationId,
-                                    conversationStarted: conversationStarted)
+                                    conversationStarted: conversationStarted, pendingPermissions: pendingPermissions)
         // The folder as the CLI sees it, so a resumed process finds the transcript where the first one wrote it.
         let spec = SessionSpec(kind: .claude, directory: ExecutableLookup.resolved(directory), cols: cols, rows: rows,
                                environment: environment, privateEnvironment: settings.credentials())
         return .success((spec, session))
     }
 
-    /// How a stored Claude session goes on: its options and conversation from its meta; `fresh` starts a new conversation.
-    static func continuation(ofMeta metaText: String, fresh: Bool) -> (options: ClaudeOptions, conversationId: String, started: Bool) {
+    /// How a stored Claude session goes on: its options and conversation from its meta (and the permission
+    /// requests its CLI may still wait on); `fresh` starts a new conversation.
+    static func continuation(ofMeta metaText: String, fresh: Bool)
+        -> (options: ClaudeOptions, conversationId: String, started: Bool, pending: [ClaudeStreamTranslator.Permission]) {
         let meta = JSON.parse(Array(metaText.utf8))
         let options = (try? ClaudeOptions.parse(meta?["claudeOptions"])) ?? ClaudeOptions()
         let previous = meta?["claudeSessionId"]?.string
         let conversationId = fresh ? Secrets.sessionID() : previous ?? Secrets.sessionID()
         let started = !fresh && previous != nil && meta?["claudeConversationStarted"]?.bool == true
-        return (options, conversationId, started)
+        var pending: [ClaudeStreamTranslator.Permission] = []
+        if !fresh, case .array(let stored) = meta?["pendingPermissions"] ?? .null {
+            pending = stored.compactMap(ClaudeStreamTranslator.Permission.init(json:))
+        }
+        return (options, conversationId, started, pending)
     }
 
     func register(_ session: ClaudeSession, id: String) {

@@ -12,6 +12,20 @@ public struct ClaudeStreamTranslator: Sendable {
         public var json: JSON {
             .object([("requestId", .string(requestId)), ("toolName", .string(toolName)), ("input", input), ("toolUseId", toolUseId)])
         }
+
+        /// A request as `json` wrote it into the session's meta.
+        public init?(json: JSON) {
+            guard let requestId = json["requestId"]?.string else { return nil }
+            self.init(requestId: requestId, toolName: json["toolName"]?.string ?? "", input: json["input"] ?? .object([]),
+                      toolUseId: json["toolUseId"] ?? .null)
+        }
+
+        public init(requestId: String, toolName: String, input: JSON, toolUseId: JSON) {
+            self.requestId = requestId
+            self.toolName = toolName
+            self.input = input
+            self.toolUseId = toolUseId
+        }
     }
 
     public static let maxLineLength = 16 << 20
@@ -23,7 +37,9 @@ public struct ClaudeStreamTranslator: Sendable {
     public private(set) var pending: [Permission] = []
     private var reportedNoConversation = false
 
-    public init(maxLineLength: Int = Self.maxLineLength) {
+    /// `pending`: requests a CLI that lives on (its worker re-adopted by a new gateway) still waits on.
+    public init(maxLineLength: Int = Self.maxLineLength, pending: [Permission] = []) {
+        self.pending = pending
         stdout = LineSplitter(maxLineLength: maxLineLength)
         stderr = LineSplitter(maxLineLength: 64 * 1024)
     }

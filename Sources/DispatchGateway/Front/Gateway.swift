@@ -71,7 +71,7 @@ public final class Gateway {
             let continuation = ClaudeSessions.continuation(ofMeta: row.meta, fresh: false)
             guard case .success(let (spec, session)) = claude.prepare(
                 directory: folder, options: continuation.options, conversationId: continuation.conversationId,
-                conversationStarted: continuation.started, cols: 80, rows: 24, environment: settings.sessionEnvironment) else { return nil }
+                conversationStarted: continuation.started, pendingPermissions: continuation.pending, cols: 80, rows: 24, environment: settings.sessionEnvironment) else { return nil }
             claude.register(session, id: row.id)
             return (spec, session)
         }

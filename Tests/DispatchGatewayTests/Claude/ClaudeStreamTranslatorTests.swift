@@ -99,6 +99,17 @@ final class ClaudeStreamTranslatorTests: XCTestCase {
         XCTAssertTrue(translator.pending.isEmpty)
     }
 
+    func testPendingRequestsComeBackFromTheMetaTheyWereWrittenTo() throws {
+        var translator = ClaudeStreamTranslator()
+        _ = translator.output(Array((#"{"type":"control_request","request_id":"p1","request":{"subtype":"can_use_tool","tool_name":"Edit","input":{"file":"a"},"tool_use_id":"toolu_9"}}"# + "\n").utf8))
+        let stored = try XCTUnwrap(JSON.parse(Array(JSON.array(translator.pending.map(\.json)).text.utf8)))
+        guard case .array(let entries) = stored else { return XCTFail("not an array") }
+        var restored = ClaudeStreamTranslator(pending: entries.compactMap(ClaudeStreamTranslator.Permission.init(json:)))
+        XCTAssertEqual(restored.pending, translator.pending)
+        XCTAssertNil(ClaudeStreamTranslator.Permission(json: .object([("toolName", .string("Edit"))])), "no request id: not a request")
+        XCTAssertEqual(restored.take(requestId: "p1")?.toolName, "Edit")
+    }
+
     func testTheEndReleasesALastLineWithoutNewline() {
         var translator = ClaudeStreamTranslator()
         XCTAssertEqual(translator.output(Array(#"{"type":"result","subtype":"success"}"#.utf8)), [])
