@@ -159,8 +159,9 @@ set -e
 home="$1"; shift
 mount --make-rprivate /
 mount --bind "$home" "$home"
+# /tmp stays writable as a mount of its own (a tmpfs over it would hide a checkout that lives in /tmp).
+mount --bind /tmp /tmp
 mount -o remount,bind,ro /
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 exec "$@"
 """
 
@@ -168,7 +169,7 @@ exec "$@"
 def test_on_a_read_only_root_it_starts_serves_and_runs_sessions(tmp_path):
     """As `docker run --read-only --tmpfs /tmp -v data:/data`: only DISPATCH_HOME and /tmp can be written."""
     needs_root_and_unshare()
-    # DISPATCH_HOME outside /tmp, which the namespace covers with a fresh tmpfs.
+    # DISPATCH_HOME outside /tmp, so that it is writable only through its own mount.
     home = Path(tempfile.mkdtemp(prefix="e2e-readonly-", dir=REPO / ".build"))
     try:
         gw = GatewayProcess(tmp_path, extra_env={"DISPATCH_HOME": str(home), "HOME": str(home)},
@@ -178,7 +179,7 @@ def test_on_a_read_only_root_it_starts_serves_and_runs_sessions(tmp_path):
             ws = gw.ws(cookie=gw.login())
             run_id = create_session(ws, "ro")
             attach_running(ws, run_id)
-            typed(ws, run_id, "echo h''i; touch /etc/dispatch-probe; echo tmp > /tmp/probe && cat /tmp/probe; "
+            typed(ws, run_id, "echo h''i; touch /etc/dispatch-probe; echo tmp > /tmp/probe-$$ && cat /tmp/probe-$$ && rm /tmp/probe-$$; "
                               "touch ~/probe && echo home''-ok\r")
             output = ws.wait_output(run_id, "home-ok")
             assert "hi\r\n" in output
