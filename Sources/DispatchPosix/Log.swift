@@ -1,7 +1,8 @@
 import Glibc
 
-/// One JSON object per line on stderr: what journald, Docker and `jq` all read. Values are escaped
-/// here, so a field can carry any string; callers never log secrets (keys, tokens, worker secrets).
+/// One line per record on stderr, a JSON object (what journald, Docker and `jq` read) or, in the `text`
+/// format, a line for people (see `LogLine`). Values are escaped there, so a field can carry any string;
+/// callers never log secrets (keys, tokens, worker secrets).
 public enum Log {
     public enum Level: Int, Sendable, Comparable {
         case debug, info, warn, error
@@ -9,7 +10,11 @@ public enum Log {
         var name: String { ["debug", "info", "warn", "error"][rawValue] }
     }
 
+    public enum Format: String, Sendable { case json, text }
+
     nonisolated(unsafe) public static var minimumLevel: Level = .info
+    /// Set once at start, before any other thread runs; workers are told the gateway's on their command line.
+    nonisolated(unsafe) public static var format: Format = .json
 
     public static func debug(_ message: String, _ fields: [(String, String)] = []) { write(.debug, message, fields) }
     public static func info(_ message: String, _ fields: [(String, String)] = []) { write(.info, message, fields) }
@@ -18,18 +23,7 @@ public enum Log {
 
     public static func write(_ level: Level, _ message: String, _ fields: [(String, String)]) {
         guard level >= minimumLevel else { return }
-        var line = "{\"ts\":\(timestamp()),\"level\":\"\(level.name)\",\"msg\":\(JSONString.quoted(message))"
-        for (key, value) in fields {
-            line += ",\(JSONString.quoted(key)):\(JSONString.quoted(value))"
-        }
-        line += "}\n"
+        let line = LogLine.render(format, level, message, fields, milliseconds: WallClock.milliseconds())
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
-    }
-
-    /// Seconds since the epoch with milliseconds, as a JSON number.
-    private static func timestamp() -> String {
-        let millis = WallClock.milliseconds()
-        let fraction = String(millis % 1000)
-        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

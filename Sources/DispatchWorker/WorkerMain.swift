@@ -21,6 +21,7 @@ public enum WorkerMain {
             Log.error("dispatch-worker: \(error)", [("usage", WorkerOptions.usage)])
             return 2
         }
+        Log.format = options.logFormat
         guard let (secret, privateEnvironment) = readSecret() else {
             Log.error("dispatch-worker: no secret on stdin; workers are started by dispatch-gateway")
             return 2

@@ -1,3 +1,5 @@
+import DispatchPosix
+
 /// What a worker is told at spawn, on its command line. Nothing secret is here (argv is public in
 /// /proc): the per-worker secret arrives on stdin.
 public struct WorkerOptions: Equatable, Sendable {
@@ -15,10 +17,13 @@ public struct WorkerOptions: Equatable, Sendable {
     public var orphanTimeout = 3600
     /// An inherited pipe read end: its end of file means the service is stopping, so the session ends.
     public var lifeline: Int32?
+    /// The gateway's LOG_FORMAT, so that its workers' lines (on the stderr they share) read the same.
+    public var logFormat: Log.Format = .json
 
     public static let usage = """
         usage: dispatch-worker --session ID --socket PATH --cwd DIR [--kind pty] [--cols N] [--rows N]
-                               [--orphan-timeout SECONDS] [--lifeline FD] [-- PROGRAM ARGS...]
+                               [--orphan-timeout SECONDS] [--lifeline FD] [--log-format json|text]
+                               [-- PROGRAM ARGS...]
         Runs one Dispatch session's program on a pty and relays it to the gateway at PATH. Without a gateway
         the program keeps running for --orphan-timeout seconds (default 3600) while the worker waits for one.
         Started by dispatch-gateway, which writes the worker's secret to its stdin; not meant to be run by hand.
@@ -48,7 +53,8 @@ public struct WorkerOptions: Equatable, Sendable {
                 command = Array(arguments[(index + 1)...])
                 break
             }
-            guard ["--session", "--kind", "--cwd", "--cols", "--rows", "--socket", "--orphan-timeout", "--lifeline"].contains(argument) else {
+            guard ["--session", "--kind", "--cwd", "--cols", "--rows", "--socket", "--orphan-timeout", "--lifeline",
+                   "--log-format"].contains(argument) else {
                 throw .unknown(argument)
             }
             guard index + 1 < arguments.count else { throw .missing("value for \(argument)") }
@@ -72,6 +78,10 @@ public struct WorkerOptions: Equatable, Sendable {
         if let text = values["--lifeline"] {
             guard let fd = Int32(text), fd > 2 else { throw .badValue(option: "--lifeline", value: text) }
             options.lifeline = fd
+        }
+        if let text = values["--log-format"] {
+            guard let format = Log.Format(rawValue: text) else { throw .badValue(option: "--log-format", value: text) }
+            options.logFormat = format
         }
         return options
     }

@@ -86,6 +86,15 @@ final class WorkerOptionsTests: XCTestCase {
         }
     }
 
+    func testLogFormatIsTheGatewaysJsonOrText() throws {
+        XCTAssertEqual(try WorkerOptions.parse(required).logFormat, .json)
+        XCTAssertEqual(try WorkerOptions.parse(required + ["--log-format", "text"]).logFormat, .text)
+        XCTAssertEqual(try WorkerOptions.parse(required + ["--log-format", "json"]).logFormat, .json)
+        for bad in ["TEXT", "", "logfmt"] {
+            XCTAssertEqual(parseError(required + ["--log-format", bad]), .badValue(option: "--log-format", value: bad))
+        }
+    }
+
     func testUnknownOption() {
         XCTAssertEqual(parseError(required + ["--verbose", "1"]), .unknown("--verbose"))
         XCTAssertEqual(parseError(["--session=s"] + required), .unknown("--session=s"))

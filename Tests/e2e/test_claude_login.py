@@ -103,6 +103,14 @@ def test_login_success_stores_the_token_privately_and_never_shows_it(tmp_path, o
     ws.wait_event(run_id, lambda e: e["channel"] == "claude:auth" and e["payload"]["state"] == "authenticated",
                   what="the claude:auth event of the success")
     assert {e["channel"] for e in ws.events(run_id)} == {"claude:auth"}, ws.events(run_id)
+    # Numbered 1, 2, 3... as in every session: the terminal output kept back leaves no gaps.
+    ws.drain()
+    seqs = [e["seq"] for e in ws.events(run_id)]
+    assert len(seqs) >= 3 and seqs == list(range(1, len(seqs) + 1)), seqs
+    code, _, history = gw.request("GET", f"/api/sessions/{run_id}/events", auth=cookie)
+    assert code == 200 and [(e["seq"], e["channel"]) for e in history["events"]] == [(n, "claude:auth") for n in seqs], history
+    code, _, later = gw.request("GET", f"/api/sessions/{run_id}/events?after=1", auth=cookie)
+    assert code == 200 and [e["seq"] for e in later["events"]] == seqs[1:], later
 
     token = record.read_text()
     assert re.fullmatch(r"sk-ant-oat01-FAKE[A-Za-z0-9_]{90,}", token), token

@@ -42,6 +42,7 @@ def single_error(result: subprocess.CompletedProcess) -> str:
     ("PORT", "65536", "expected a whole number from 0 to 65535"),
     ("MAX_SESSIONS", "-3", "expected a whole number"),
     ("LOG_LEVEL", "chatty", "expected debug, info, warn or error"),
+    ("LOG_FORMAT", "pretty", "expected json or text"),
     ("ENABLE_TUNNEL", "maybe", "expected true or false"),
     ("LT_SUBDOMAIN", "Not_Valid", "lower-case letters"),
     ("HOST", "", "an address"),
@@ -82,7 +83,7 @@ def test_help_lists_every_variable_with_its_default(tmp_path):
                           ("DISPATCH_HOME", "~/.dispatch"), ("WORKSPACES_ROOT", "$DISPATCH_HOME/workspaces"),
                           ("DATABASE_PATH", "$DISPATCH_HOME/dispatch.db"), ("MAX_SESSIONS", "200"), ("RETENTION_DAYS", "30"),
                           ("RETENTION_MB_PER_SESSION", "64"), ("RETENTION_PRUNE_SECONDS", "600"), ("ALLOWED_ORIGINS", "derived"),
-                          ("ALLOWED_HOSTS", "loopback"), ("COOKIE_SECURE", "false"), ("LOG_LEVEL", "info"),
+                          ("ALLOWED_HOSTS", "loopback"), ("COOKIE_SECURE", "false"), ("LOG_LEVEL", "info"), ("LOG_FORMAT", "json"),
                           ("ENABLE_TUNNEL", "false"), ("LT_SUBDOMAIN", "unset"), ("TUNNEL_COMMAND", "unset"),
                           ("TUNNEL_URL_MATCH", "unset"), ("DISPATCH_WORKER_BIN", "dispatch-worker"), ("DISPATCH_STATIC_DIR", "static")]:
         assert re.search(rf"^\s+{name}\s+\S*{re.escape(default)}", result.stdout, re.M), f"{name} ({default}) not in --help"

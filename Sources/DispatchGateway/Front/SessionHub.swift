@@ -28,12 +28,14 @@ final class SessionHub {
     private var held: Set<String> = []
     /// Sessions the gateway runs for itself (the Claude login): never listed or saved, and no terminal
     /// anyone can type into. Their owner alone gets their output; only their `claude:auth` events are
-    /// stored and delivered, so attaching to one shows its progress and nothing else.
+    /// stored and delivered, so attaching to one shows its progress and nothing else. Those are numbered
+    /// 1, 2, 3... on their own (`storedSeq`): the supervisor's numbers also count the output kept back.
     private var hiddenSessions: [String: HiddenSession] = [:]
 
     struct HiddenSession {
         let onEvent: (SessionEvent) -> Void
         let onChange: (SessionInfo) -> Void
+        var storedSeq: UInt64 = 0
     }
     /// Any session was created, changed status, or went away.
     var onSessionsChanged: () -> Void = {}
@@ -57,6 +59,8 @@ final class SessionHub {
             onSessionsChanged()
         }
         recorder.onStored = { [unowned self] runId, seq in
+            // A hidden session's stored numbers are its own; it is acknowledged in the supervisor's as it goes.
+            guard hiddenSessions[runId] == nil else { return }
             // During a delivery the viewers' frames go out first: the ack is not on the echo path.
             if delivering { heldAcks[runId] = max(heldAcks[runId] ?? 0, seq) } else { supervisor.stored(runId, through: seq) }
         }
@@ -297,15 +301,20 @@ final class SessionHub {
     // MARK: events
 
     private func received(_ id: String, _ event: SessionEvent) {
-        if let hidden = hiddenSessions[id], event.channel != "claude:auth" {
-            hidden.onEvent(event)
-            // Never stored, so acknowledged at once (at the end of this loop turn, with the others).
+        var seq = event.seq
+        if let hidden = hiddenSessions[id] {
+            // Acknowledged at the end of this loop turn, with the others: stored by then, or never stored.
             heldAcks[id] = max(heldAcks[id] ?? 0, event.seq)
-            return scheduleDelivery()
+            guard event.channel == "claude:auth" else {
+                hidden.onEvent(event)
+                return scheduleDelivery()
+            }
+            seq = hidden.storedSeq + 1
+            hiddenSessions[id]?.storedSeq = seq
         }
         let ts = WallClock.milliseconds()
         records[id]?.updatedAt = ts
-        let stored = StoredEvent(runId: id, seq: event.seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts,
+        let stored = StoredEvent(runId: id, seq: seq, channel: event.channel, payload: Self.payload(event.body).text, ts: ts,
                                  workerSeq: event.workerSeq)
         recorder.record(stored)
         onEventRecorded(stored)

@@ -15,6 +15,7 @@ public struct GatewayConfig: Sendable {
     public var allowedHosts: [String]
     public var secureCookies: Bool
     public var logLevel: Log.Level
+    public var logFormat: Log.Format
     public var testEchoEndpoint: Bool
     public var databasePath: String
     public var retentionDays: Int
@@ -80,6 +81,7 @@ public struct GatewayConfig: Sendable {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")
         }
         logLevel = parsed
+        logFormat = try Self.logFormat(values)
         tunnel = try TunnelSettings(environment: values)
         for (variable, path) in [("DISPATCH_HOME", home), ("WORKSPACES_ROOT", workspacesRoot), ("DATABASE_PATH", databasePath)] where !path.hasPrefix("/") {
             throw Invalid(variable: variable, value: path, expected: "an absolute path")
@@ -87,6 +89,13 @@ public struct GatewayConfig: Sendable {
     }
 
     public var runtimeDirectory: String { home + "/run" }
+
+    /// `LOG_FORMAT` on its own, so that a mistake in another variable is already told in the chosen format.
+    public static func logFormat(_ values: [String: String]) throws(Invalid) -> Log.Format {
+        let text = values["LOG_FORMAT"] ?? "json"
+        guard let format = Log.Format(rawValue: text) else { throw Invalid(variable: "LOG_FORMAT", value: text, expected: "json or text") }
+        return format
+    }
 
     /// Creates the state and workspace folders (not their parents: a missing parent is a typo more
     /// often than a wish) and checks that the database's folder exists.

@@ -21,7 +21,8 @@ enum GatewayHelp {
           ALLOWED_ORIGINS           derived from Host              comma-separated exact origins for WebSockets and changes
           ALLOWED_HOSTS             loopback names when on loopback  comma-separated names accepted in Host
           COOKIE_SECURE             false                          mark the session cookie Secure (behind TLS)
-          LOG_LEVEL                 info                           debug, info, warn or error (JSON lines on stderr)
+          LOG_LEVEL                 info                           debug, info, warn or error (lines on stderr)
+          LOG_FORMAT                json                           json (an object a line) or text (time level message key=value)
           ENABLE_TUNNEL             false                          run a tunnel client for a public URL (GET /public-url)
           LT_SUBDOMAIN              unset                          ask LocalTunnel (lt) for https://<name>.loca.lt
           TUNNEL_COMMAND            unset                          run this via /bin/sh -c instead of lt (PORT is set for it)

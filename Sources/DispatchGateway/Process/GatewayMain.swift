@@ -26,6 +26,7 @@ public enum GatewayMain {
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
         }
+        if let format = try? GatewayConfig.logFormat(values) { Log.format = format }
         do {
             let config = try GatewayConfig(environment: values)
             if arguments.contains("--health-check") { return HealthProbe.run(config) }

@@ -8,7 +8,8 @@ extension Supervisor {
     func spawnWorker(for session: SupervisedSession) throws(SystemError) {
         var arguments = ["--session", session.id, "--kind", session.spec.kind.rawValue,
                          "--cwd", session.spec.directory, "--cols", "\(session.cols)", "--rows", "\(session.rows)",
-                         "--socket", settings.socketPath, "--orphan-timeout", "\(settings.orphanTimeoutSeconds)"]
+                         "--socket", settings.socketPath, "--orphan-timeout", "\(settings.orphanTimeoutSeconds)",
+                         "--log-format", Log.format.rawValue]
         if settings.lifeline != nil { arguments += ["--lifeline", "\(Spawn.inheritedFD)"] }
         var command = session.spec.command
         if let adapter = session.adapter {

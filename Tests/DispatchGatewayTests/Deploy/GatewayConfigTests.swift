@@ -23,6 +23,15 @@ final class GatewayConfigTests: XCTestCase {
         XCTAssertEqual(config.port, 3030)
         XCTAssertEqual(config.host, "127.0.0.1")
         XCTAssertEqual(config.tunnel, TunnelSettings())
+        XCTAssertEqual(config.logFormat, .json)
+    }
+
+    func testLogFormatIsJsonOrText() throws {
+        XCTAssertEqual(try GatewayConfig(environment: base.merging(["LOG_FORMAT": "text"]) { $1 }).logFormat, .text)
+        XCTAssertEqual(try GatewayConfig(environment: base.merging(["LOG_FORMAT": "json"]) { $1 }).logFormat, .json)
+        XCTAssertEqual(failure(["LOG_FORMAT": "pretty"]), #"LOG_FORMAT="pretty" is invalid: expected json or text"#)
+        // Read on its own before the rest, so that another variable's mistake is told in the chosen format.
+        XCTAssertEqual(try GatewayConfig.logFormat(["LOG_FORMAT": "text", "PORT": "abc"]), .text)
     }
 
     func testTunnelSettingsAreRead() throws {
@@ -37,6 +46,7 @@ final class GatewayConfigTests: XCTestCase {
     func testEachBadValueNamesItsVariableInOneLine() {
         let cases: [(String, String)] = [
             ("PORT", "abc"), ("PORT", "70000"), ("PORT", "-1"), ("MAX_SESSIONS", "0"), ("LOG_LEVEL", "loud"),
+            ("LOG_FORMAT", "pretty"), ("LOG_FORMAT", "JSON"), ("LOG_FORMAT", ""),
             ("ENABLE_TUNNEL", "perhaps"), ("LT_SUBDOMAIN", "Has_Caps"), ("LT_SUBDOMAIN", "-dash"),
             ("LT_SUBDOMAIN", String(repeating: "a", count: 64)), ("HOST", ""), ("DISPATCH_HOME", "relative/home"),
             ("WORKSPACES_ROOT", ""), ("DATABASE_PATH", "dispatch.db"), ("RETENTION_DAYS", "0"), ("COOKIE_SECURE", "2"),
