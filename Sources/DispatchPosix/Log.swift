@@ -7,7 +7,11 @@ public enum Log {
     public enum Level: Int, Sendable, Comparable {
         case debug, info, warn, error
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
-        var name: String { ["debug", "info", "warn", "error"][rawValue] }
+        public var name: String { ["debug", "info", "warn", "error"][rawValue] }
+        public init?(name: String) {
+            guard let index = ["debug", "info", "warn", "error"].firstIndex(of: name) else { return nil }
+            self.init(rawValue: index)
+        }
     }
 
     public enum Format: String, Sendable { case json, text }

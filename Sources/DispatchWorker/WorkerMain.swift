@@ -22,6 +22,7 @@ public enum WorkerMain {
             return 2
         }
         Log.format = options.logFormat
+        Log.minimumLevel = options.logLevel
         guard let (secret, privateEnvironment) = readSecret() else {
             Log.error("dispatch-worker: no secret on stdin; workers are started by dispatch-gateway")
             return 2

@@ -19,10 +19,13 @@ public struct WorkerOptions: Equatable, Sendable {
     public var lifeline: Int32?
     /// The gateway's LOG_FORMAT, so that its workers' lines (on the stderr they share) read the same.
     public var logFormat: Log.Format = .json
+    /// The gateway's LOG_LEVEL, likewise.
+    public var logLevel: Log.Level = .info
 
     public static let usage = """
         usage: dispatch-worker --session ID --socket PATH --cwd DIR [--kind pty] [--cols N] [--rows N]
                                [--orphan-timeout SECONDS] [--lifeline FD] [--log-format json|text]
+                               [--log-level debug|info|warn|error]
                                [-- PROGRAM ARGS...]
         Runs one Dispatch session's program on a pty and relays it to the gateway at PATH. Without a gateway
         the program keeps running for --orphan-timeout seconds (default 3600) while the worker waits for one.
@@ -54,7 +57,7 @@ public struct WorkerOptions: Equatable, Sendable {
                 break
             }
             guard ["--session", "--kind", "--cwd", "--cols", "--rows", "--socket", "--orphan-timeout", "--lifeline",
-                   "--log-format"].contains(argument) else {
+                   "--log-format", "--log-level"].contains(argument) else {
                 throw .unknown(argument)
             }
             guard index + 1 < arguments.count else { throw .missing("value for \(argument)") }
@@ -82,6 +85,10 @@ public struct WorkerOptions: Equatable, Sendable {
         if let text = values["--log-format"] {
             guard let format = Log.Format(rawValue: text) else { throw .badValue(option: "--log-format", value: text) }
             options.logFormat = format
+        }
+        if let text = values["--log-level"] {
+            guard let level = Log.Level(name: text) else { throw .badValue(option: "--log-level", value: text) }
+            options.logLevel = level
         }
         return options
     }

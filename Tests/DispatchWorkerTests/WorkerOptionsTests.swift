@@ -90,6 +90,9 @@ final class WorkerOptionsTests: XCTestCase {
         XCTAssertEqual(try WorkerOptions.parse(required).logFormat, .json)
         XCTAssertEqual(try WorkerOptions.parse(required + ["--log-format", "text"]).logFormat, .text)
         XCTAssertEqual(try WorkerOptions.parse(required + ["--log-format", "json"]).logFormat, .json)
+        XCTAssertEqual(try WorkerOptions.parse(required).logLevel, .info)
+        XCTAssertEqual(try WorkerOptions.parse(required + ["--log-level", "warn"]).logLevel, .warn)
+        XCTAssertEqual(parseError(required + ["--log-level", "loud"]), .badValue(option: "--log-level", value: "loud"))
         for bad in ["TEXT", "", "logfmt"] {
             XCTAssertEqual(parseError(required + ["--log-format", bad]), .badValue(option: "--log-format", value: bad))
         }

@@ -33,6 +33,21 @@ def test_text_lines_come_from_the_gateway_and_its_workers(own_gateway):
     # finish_gateway (the fixture's teardown) checks every line again, the shutdown's included.
 
 
+def test_workers_keep_to_the_gateways_log_level(own_gateway):
+    """LOG_LEVEL=warn: the info lines a session's worker writes (its start, its end) are left out too."""
+    gw = own_gateway(extra_env={"LOG_LEVEL": "warn"})
+    ws = gw.ws(cookie=gw.login())
+    run_id = ws.ok("create", kind="pty", workspace="quiet", cols=80, rows=24)["runId"]
+    ws.ok("run:attach", runId=run_id, afterSeq=0)
+    ws.wait_event(run_id, lambda e: e["channel"] == "pty:stdout", what="the shell's prompt")
+    ws.ok("run:close", runId=run_id)
+    ws.wait_event(run_id, lambda e: e["channel"] == "system:status" and e["payload"]["status"] == "stopped",
+                  what="the session's end")
+    ws.close()
+    assert "gateway closed the session" not in gw.log_text(), "an info line of the worker"
+    assert '"level":"info"' not in gw.log_text()
+
+
 def run_gateway(tmp_path, **env: str) -> subprocess.CompletedProcess:
     base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DISPATCH_HOME": str(tmp_path / "home"),
             "PORT": str(free_port()), "TERMINAL_KEY": "k" * 24}

@@ -77,7 +77,7 @@ public struct GatewayConfig: Sendable {
             : try Self.integer(values, "DISPATCH_CLAUDE_LOGIN_TIMEOUT_SECONDS", default: 0, in: 1...86_400)
         orphanTimeoutSeconds = try Self.integer(values, "DISPATCH_ORPHAN_TIMEOUT", default: 3600, in: 1...31_536_000)
         let level = values["LOG_LEVEL"] ?? "info"
-        guard let parsed = ["debug": Log.Level.debug, "info": .info, "warn": .warn, "error": .error][level] else {
+        guard let parsed = Log.Level(name: level) else {
             throw Invalid(variable: "LOG_LEVEL", value: level, expected: "debug, info, warn or error")
         }
         logLevel = parsed

@@ -9,7 +9,8 @@ extension Supervisor {
         var arguments = ["--session", session.id, "--kind", session.spec.kind.rawValue,
                          "--cwd", session.spec.directory, "--cols", "\(session.cols)", "--rows", "\(session.rows)",
                          "--socket", settings.socketPath, "--orphan-timeout", "\(settings.orphanTimeoutSeconds)",
-                         "--log-format", Log.format.rawValue]
+                         "--log-format", Log.format.rawValue,
+                         "--log-level", Log.minimumLevel.name]
         if settings.lifeline != nil { arguments += ["--lifeline", "\(Spawn.inheritedFD)"] }
         var command = session.spec.command
         if let adapter = session.adapter {
