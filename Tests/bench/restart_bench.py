@@ -3,7 +3,7 @@
 
     /work/main/.build/test-venv/bin/python Tests/bench/restart_bench.py [--sessions 50] [--rounds 3]
 
-It runs `.build/debug/dispatch-gateway` (through Tests/e2e/conftest.py) with a fresh DISPATCH_HOME, and prints:
+It runs `.build/debug/dispatch-gateway` (through Tests/e2e/support/gateway.py) with a fresh DISPATCH_HOME, and prints:
 
   1. re-adoption time: N shell sessions run; the gateway restarts (SIGUSR2, or kill -9) and a new one
      starts on the same home; from starting the new process to every session `running` again (polled over
@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from conftest import GATEWAY_BIN, GatewayProcess, attach_running, create_session  # noqa: E402
+from support.gateway import GATEWAY_BIN, GatewayProcess  # noqa: E402
+from support.sessions import attach_running, create_session  # noqa: E402
 
 
 def sessions_running(gw, ids) -> bool:

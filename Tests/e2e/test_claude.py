@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, GatewayProcess, finish_gateway, make_gateway, wait_until
-from test_store import gateways  # noqa: F401
+from support.gateway import REPO, GatewayProcess, finish_gateway, make_gateway
+from support.polling import wait_until
 
 FAKE_CLAUDE = REPO / "Tests" / "Fixtures" / "claude" / "claude"
 

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RawWebSocket, attach_running, create_session, peer_closed, random_key, read_response, wait_until
+from support.gateway import random_key
+from support.polling import wait_until
+from support.raw_http import peer_closed, read_response
+from support.raw_websocket import RawWebSocket
+from support.sessions import attach_running, create_session
 
 
 def other_port(gateway):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import attach_running, create_session, wait_until
+from support.polling import wait_until
+from support.sessions import attach_running, create_session
 
 
 def typed(ws, run_id, text):
