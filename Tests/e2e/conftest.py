@@ -8,6 +8,7 @@ import pytest
 
 from support.gateway import GatewayProcess, finish_gateway, make_gateway
 from support.gateway_pool import Gateways
+from support.sessions import attach_running, create_session
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +51,12 @@ def gateways(tmp_path_factory):
     started = Gateways(tmp_path_factory)
     yield started
     started.cleanup()
+
+
+@pytest.fixture
+def session(gateway, client):
+    """A fresh session attached on `client`; closed afterwards."""
+    run_id = create_session(client, "sessions")
+    attach_running(client, run_id)
+    yield run_id
+    client.request("run:close", runId=run_id)

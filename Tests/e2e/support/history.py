@@ -23,6 +23,11 @@ def signature(events):
     return [(e["seq"], e["channel"], e["payload"], e["ts"]) for e in events]
 
 
+def content_signature(events):
+    """`signature` without the timestamps."""
+    return [(e["seq"], e["channel"], e["payload"]) for e in events]
+
+
 def stdout_text(events) -> str:
     return "".join(e["payload"] for e in events if e["channel"] == "pty:stdout")
 
