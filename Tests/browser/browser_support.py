@@ -185,6 +185,20 @@ class Browser:
     def js(self, script: str, *args):
         return self.driver.execute_script(script, *args)
 
+    def wait_js_timed(self, script: str, *args, timeout: float, what: str) -> float:
+        """Runs `script` until it returns something truthy; returns the slowest run in seconds, which
+        says whether the page kept answering meanwhile. Fails naming `what` after `timeout` s."""
+        slowest = 0.0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            done = self.js(script, *args)
+            slowest = max(slowest, time.monotonic() - started)
+            if done:
+                return slowest
+            time.sleep(0.05)
+        pytest.fail(f"{what} did not finish within {timeout} s")
+
     def open(self, url: str):
         self.driver.get(url)
 
