@@ -39,6 +39,19 @@ def random_key(length: int = 32) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+def gateway_env(home: Path, port: int, key: str, static_dir: Path, folder: Path) -> dict[str, str]:
+    """What a test's gateway runs with: its own home, loopback port and key; HOME is the test's `folder`."""
+    return {
+        "DISPATCH_HOME": str(home),
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "TERMINAL_KEY": key,
+        "DISPATCH_STATIC_DIR": str(static_dir),
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": str(folder),
+    }
+
+
 class GatewayProcess:
     def __init__(self, tmp: Path, key: str | None = None, extra_env: dict | None = None, command_prefix: list[str] = (),
                  pass_fds: tuple[int, ...] = (), port: int | None = None):
@@ -50,16 +63,7 @@ class GatewayProcess:
         self.port = port or free_port()
         self.home = tmp / "dispatch-home"
         self.log_path = tmp / "gateway.log"
-        env = {
-            "DISPATCH_HOME": str(self.home),
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            "TERMINAL_KEY": self.key,
-            "DISPATCH_STATIC_DIR": str(STATIC_DIR),
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "HOME": str(tmp),
-        }
-        env.update(extra_env or {})
+        env = gateway_env(self.home, self.port, self.key, STATIC_DIR, tmp) | (extra_env or {})
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([*command_prefix, str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=str(tmp), pass_fds=pass_fds)

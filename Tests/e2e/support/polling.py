@@ -7,8 +7,9 @@ import time
 import pytest
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
-    """Polls `predicate` until it returns something truthy; fails naming `what` after `timeout` s."""
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.02, detail=None):
+    """Polls `predicate` until it returns something truthy; fails naming `what` after `timeout` s
+    (with `detail()`, when given, saying what there was instead of the last value)."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -16,5 +17,6 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
         if last:
             return last
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what} (last value: {last!r})")
+            seen = detail() if detail else last
+            pytest.fail(f"timed out after {timeout} s waiting for {what} (instead: {str(seen)[-1500:]!r})")
         time.sleep(interval)
