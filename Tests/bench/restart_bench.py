@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from support.gateway import GATEWAY_BIN, GatewayProcess  # noqa: E402
+from support.processes import workers_of_home  # noqa: E402
 from support.sessions import attach_running, create_session  # noqa: E402
 
 
@@ -76,20 +77,6 @@ def memory(pid: int) -> dict[str, int]:
     return fields
 
 
-def workers(home: Path) -> list[int]:
-    needle = f"{home}/run/workers.sock".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"dispatch-worker" in cmdline and needle in cmdline:
-                found.append(int(entry))
-    return found
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=50)
@@ -133,7 +120,7 @@ def main():
         ws.send({"type": "run:input", "runId": flood, "data": "yes\r"})
         time.sleep(3)
         by_session = {}
-        for pid in workers(gw.home):
+        for pid in workers_of_home(gw.home):
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             by_session[cmdline[cmdline.index(b"--session") + 1].decode()] = pid
         connected = {name: memory(by_session[run]) for name, run in (("idle", idle), ("full window", flood))}
@@ -146,7 +133,7 @@ def main():
             orphaned = memory(by_session[run])
             print(f"| {name} | {connected['idle' if name == 'idle' else 'full window']['VmRSS']} | {orphaned['VmRSS']} "
                   f"| {orphaned['RssAnon']} |")
-        for pid in workers(gw.home):
+        for pid in workers_of_home(gw.home):
             os.kill(pid, signal.SIGTERM)
 
 
