@@ -3,7 +3,7 @@
 
     /work/main/.build/test-venv/bin/python Tests/bench/restart_bench.py [--sessions 50] [--rounds 3]
 
-It runs `.build/debug/dispatch-gateway` (through Tests/e2e/conftest.py) with a fresh DISPATCH_HOME, and prints:
+It runs `.build/debug/dispatch-gateway` (through Tests/e2e/support/gateway.py) with a fresh DISPATCH_HOME, and prints:
 
   1. re-adoption time: N shell sessions run; the gateway restarts (SIGUSR2, or kill -9) and a new one
      starts on the same home; from starting the new process to every session `running` again (polled over
@@ -27,7 +27,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from conftest import GATEWAY_BIN, GatewayProcess, attach_running, create_session  # noqa: E402
+from support.gateway import GATEWAY_BIN, GatewayProcess  # noqa: E402
+from support.processes import workers_of_home  # noqa: E402
+from support.sessions import attach_running, create_session  # noqa: E402
 
 
 def sessions_running(gw, ids) -> bool:
@@ -75,20 +77,6 @@ def memory(pid: int) -> dict[str, int]:
     return fields
 
 
-def workers(home: Path) -> list[int]:
-    needle = f"{home}/run/workers.sock".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"dispatch-worker" in cmdline and needle in cmdline:
-                found.append(int(entry))
-    return found
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=50)
@@ -132,7 +120,7 @@ def main():
         ws.send({"type": "run:input", "runId": flood, "data": "yes\r"})
         time.sleep(3)
         by_session = {}
-        for pid in workers(gw.home):
+        for pid in workers_of_home(gw.home):
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             by_session[cmdline[cmdline.index(b"--session") + 1].decode()] = pid
         connected = {name: memory(by_session[run]) for name, run in (("idle", idle), ("full window", flood))}
@@ -145,7 +133,7 @@ def main():
             orphaned = memory(by_session[run])
             print(f"| {name} | {connected['idle' if name == 'idle' else 'full window']['VmRSS']} | {orphaned['VmRSS']} "
                   f"| {orphaned['RssAnon']} |")
-        for pid in workers(gw.home):
+        for pid in workers_of_home(gw.home):
             os.kill(pid, signal.SIGTERM)
 
 

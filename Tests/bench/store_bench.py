@@ -28,11 +28,8 @@ import argparse
 import http.client
 import json
 import os
-import pty
 import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -43,54 +40,10 @@ from pathlib import Path
 
 from websockets.sync.client import connect
 
+from wsbench.common import free_port, log, marked
+from wsbench.proc import children, cpu_seconds, proc_status, read_pty, stop_process, wait_for_health
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def log(*parts):
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proc_status(pid: int, field: str) -> int:
-    """A `VmRSS:`-style field of /proc/pid/status in KiB (0 when gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, its threads included."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return 0.0
-
-
-def children(pid: int, comm: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                head, tail = f.read().rsplit(")", 1)
-            if int(tail.split()[1]) == pid and head.split("(", 1)[1] == comm:
-                found.append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 def pick_binary() -> tuple[Path, str]:
@@ -117,16 +70,7 @@ class Gateway:
         self.proc = subprocess.Popen([str(binary)], env=env, stdin=subprocess.DEVNULL, stdout=self.log_file,
                                      stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if self.request("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dispatch-gateway did not start; see {self.home / 'gateway.log'}")
-            time.sleep(0.05)
+        wait_for_health(self.proc, self.port, self.home / "gateway.log")
 
     def request(self, method, path, body=None, timeout=30):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -170,13 +114,7 @@ class Gateway:
             connection.close()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 20)
         self.log_file.close()
         shutil.rmtree(self.home, ignore_errors=True)
         if self.db_dir:
@@ -227,17 +165,6 @@ def wait_prompt(client: Client, run_id: str, quiet: float = 0.3):
         got = got or (m.get("type") == "run:event" and m.get("runId") == run_id and m["channel"] == "pty:stdout")
 
 
-_serial = 0
-
-
-def marked(command: str) -> tuple[str, str]:
-    """The command and an end marker only its output (not its echo) contains."""
-    global _serial
-    _serial += 1
-    value = 900000 + _serial
-    return f"{command}; echo STORE_END_$(({value - 1}+1))_\r", f"STORE_END_{value}_"
-
-
 def stream(client: Client, run_id: str, command: str, limit: float = 900) -> dict:
     """Types `command`, receives until its end marker; bytes and events of output, seconds."""
     text, marker = marked(command)
@@ -258,27 +185,6 @@ def stream(client: Client, run_id: str, command: str, limit: float = 900) -> dic
         if marker in tail + payload:
             return {"seconds": time.perf_counter() - start, "bytes": total, "events": events, "last_seq": m["seq"]}
         tail = payload[-64:]
-
-
-def raw_pty(command: str) -> dict:
-    master, slave = pty.openpty()
-    start = time.perf_counter()
-    proc = subprocess.Popen(["bash", "-c", command], stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-    os.close(slave)
-    total = reads = 0
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        total += len(chunk)
-        reads += 1
-    seconds = time.perf_counter() - start
-    proc.wait()
-    os.close(master)
-    return {"seconds": seconds, "bytes": total, "reads": reads}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +320,7 @@ def main():
 
     producer = f"head -c {args.mb * 1_000_000} /dev/zero | base64 -w 100 | cat"
     log("raw pty rate ...")
-    raw = max((raw_pty(producer) for _ in range(3)), key=lambda r: r["bytes"] / r["seconds"])
+    raw = max((read_pty(producer) for _ in range(3)), key=lambda r: r["bytes"] / r["seconds"])
     log("storing throughput, database on disk ...")
     disk = storing_throughput(binary, args.mb, on_shm=False)
     shm = None

@@ -11,18 +11,21 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
-import string
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# The end-to-end tests' helpers (their package, not their conftest.py).
+sys.path.insert(0, str(REPO / "Tests" / "e2e"))
+from support.gateway import free_port, gateway_env, random_key  # noqa: E402
+from support.polling import wait_until as poll_until  # noqa: E402
+
 GATEWAY_BIN = Path(os.environ.get("DISPATCH_GATEWAY_BIN", REPO / ".build" / "debug" / "dispatch-gateway"))
 STATIC_DIR = REPO / "static"
 SCREENSHOTS = REPO / ".build" / "screenshots"
@@ -43,30 +46,9 @@ except ImportError:  # pragma: no cover - reported as a skip below
 # Helpers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def random_key(length: int = 32) -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05, detail=None):
-    """Polls `predicate` until it returns something truthy; fails naming `what` after `timeout` s
-    (with `detail()`, when given, saying what there was instead)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = predicate()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            seen = detail() if detail else last
-            pytest.fail(f"timed out after {timeout} s waiting for {what} (instead: {str(seen)[-1500:]!r})")
-        time.sleep(interval)
+    """The end-to-end tests' wait, polling less often: a poll here is mostly a script call in the page."""
+    return poll_until(predicate, timeout, what, interval, detail)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,15 +66,7 @@ class Gateway:
         self.home = home or tmp / "home"
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "gateway.log"
-        env = {
-            "DISPATCH_HOME": str(self.home),
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            "TERMINAL_KEY": self.key,
-            "DISPATCH_STATIC_DIR": str(static_dir),
-            "HOME": str(tmp),
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        } | (extra_env or {})
+        env = gateway_env(self.home, self.port, self.key, static_dir, tmp) | (extra_env or {})
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(GATEWAY_BIN)], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=str(tmp))
@@ -184,6 +158,20 @@ class Browser:
 
     def js(self, script: str, *args):
         return self.driver.execute_script(script, *args)
+
+    def wait_js_timed(self, script: str, *args, timeout: float, what: str) -> float:
+        """Runs `script` until it returns something truthy; returns the slowest run in seconds, which
+        says whether the page kept answering meanwhile. Fails naming `what` after `timeout` s."""
+        slowest = 0.0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            done = self.js(script, *args)
+            slowest = max(slowest, time.monotonic() - started)
+            if done:
+                return slowest
+            time.sleep(0.05)
+        pytest.fail(f"{what} did not finish within {timeout} s")
 
     def open(self, url: str):
         self.driver.get(url)

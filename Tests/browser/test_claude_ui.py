@@ -323,17 +323,8 @@ def test_a_huge_answer_keeps_the_page_responsive(chat):
     session_id = new_claude(chat)
     # 1 MiB streamed in 16 pieces, then a long line full of unmatched Markdown markers.
     say(chat, session_id, "big")
-    slowest = 0.0
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        started = time.monotonic()
-        done = chat.js("return document.querySelectorAll(arguments[0]).length", pane(session_id) + " [data-testid=claude-result]")
-        slowest = max(slowest, time.monotonic() - started)
-        if done:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the big answer did not finish within 60 s")
+    slowest = chat.wait_js_timed("return document.querySelectorAll(arguments[0]).length",
+                                 pane(session_id) + " [data-testid=claude-result]", timeout=60, what="the big answer")
     markers = "*a _b [d ~~e **f __g " * 4000 + "`h"  # (none closes: shown as written)
     box = chat.driver.find_element(By.CSS_SELECTOR, pane(session_id) + " [data-testid=claude-input]")
     chat.js("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", box, markers)  # (pasted)

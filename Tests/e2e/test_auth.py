@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from conftest import OTHER_SOURCE, random_key
+from support.gateway import OTHER_SOURCE, random_key
 
 
 def test_login_sets_a_strict_session_cookie(gateway):

@@ -2,7 +2,7 @@
 home and port (SIGUSR2, kill -9), stays dead after a logout, and dies when the gateway comes back with a
 different key. The database holds a digest of each token, never the token.
 
-Gateways come from test_store's `gateways` fixture; restarts reuse the port because the cookie's name
+Gateways come from the `gateways` fixture (conftest.py); restarts reuse the port because the cookie's name
 carries it (cookies are shared across ports of one host).
 """
 
@@ -13,8 +13,8 @@ import os
 import signal
 from pathlib import Path
 
-from conftest import attach_running, create_session, random_key
-from test_store import gateways, typed  # noqa: F401
+from support.gateway import random_key
+from support.sessions import attach_running, create_session, typed
 
 
 def restart(gateways, gw, how: str, key: str | None = None):
@@ -59,9 +59,7 @@ def test_a_login_lives_through_sigusr2_and_kill9_restarts(gateways):
 
 
 def test_a_cookie_socket_reconnects_after_sigusr2_and_gets_what_was_printed_meanwhile(gateways):
-    first = gateways.start()
-    cookie = first.login()
-    ws = first.ws(cookie=cookie)
+    first, cookie, ws = gateways.start_with_client()
     run_id = create_session(ws, "auth-store")
     attach_running(ws, run_id)
     folder = Path(ws.ok("list")["sessions"][0]["meta"]["cwd"])

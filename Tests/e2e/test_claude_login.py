@@ -4,14 +4,14 @@ written per test (the session's environment is an allow-list, so the launcher se
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from conftest import GatewayProcess, finish_gateway, wait_until
+from support.gateway import GatewayProcess, finish_gateway
+from support.polling import wait_until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "Fixtures" / "claude"
 INVALID = "OAuth error: Invalid code. Please make sure the full code was copied"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_gateway, finish_gateway
-from test_claude import FAKE_CLAUDE, create_claude, wait_result
+from support.gateway import finish_gateway, make_gateway
+from support.claude import FAKE_CLAUDE, create_claude, wait_result
 
 
 def real_cli() -> str | None:

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import GATEWAY_BIN, REPO, GatewayProcess, finish_gateway, free_port
+from support.gateway import GATEWAY_BIN, REPO, GatewayProcess, finish_gateway, free_port
 
 WORKER_BIN = GATEWAY_BIN.parent / "dispatch-worker"
 UNIT = REPO / "systemd" / "dispatch.service"

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, GatewayProcess, attach_running, create_session, descendants_of, finish_gateway, wait_until
-
-
-def typed(ws, run_id, text):
-    ws.send({"type": "run:input", "runId": run_id, "data": text})
+from support.gateway import REPO, GatewayProcess, finish_gateway
+from support.polling import wait_until
+from support.processes import descendants_of
+from support.sessions import attach_running, create_session, typed
 
 
 def needs_root_and_unshare():

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GatewayProcess, finish_gateway, wait_until
+from support.gateway import GatewayProcess, finish_gateway
+from support.polling import wait_until
 
 FAKE_TUNNEL = """#!/bin/sh
 # Dumps its environment, says its URL (on stderr, as some clients do) and then stays up.

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import peer_closed, read_response
+from support.raw_http import peer_closed, read_response
 
 
 def head(gateway, request_line: str, headers: list[str] | None = None) -> bytes:

@@ -11,8 +11,10 @@ import signal
 import socket
 from pathlib import Path
 
-from conftest import GatewayProcess, attach_running, create_session, finish_gateway, wait_until
-from test_restart import alive, shell_pid
+from support.gateway import GatewayProcess, finish_gateway
+from support.polling import wait_until
+from support.processes import alive
+from support.sessions import attach_running, create_session, shell_pid
 
 
 class FakeServiceManager:

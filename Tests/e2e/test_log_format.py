@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import GATEWAY_BIN, TEXT_LOG_LINE, free_port, wait_until
+from support.gateway import GATEWAY_BIN, TEXT_LOG_LINE, free_port
+from support.polling import wait_until
 
 
 def test_text_lines_come_from_the_gateway_and_its_workers(own_gateway):

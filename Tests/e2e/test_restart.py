@@ -4,44 +4,25 @@ DISPATCH_HOME, which replays everything with no gap and no duplicate. SIGTERM st
 a worker nobody adopts ends its program after the orphan timeout; nothing without the worker's secret
 (and pid) is taken for it; a session whose worker is gone is restarted by the usual rules.
 
-Gateways come from test_store's `gateways` fixture: restarted on the same home, cleaned up at the end.
+Gateways come from the `gateways` fixture (conftest.py): restarted on the same home, cleaned up at the end.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import struct
-import time
 from pathlib import Path
 
-import pytest
 from websockets.exceptions import ConnectionClosed
 
-from conftest import attach_running, create_session, wait_until
-from test_store import (assert_counts_up, assert_gapless, describe_process, descriptor, gateways, numbered_lines,  # noqa: F401
-                        typed, workers_of_home)
-
-PID_LINE = re.compile(r"shell-pid-(\d+)-(\w+)\r\n")
-
-
-def shell_pid(ws, run_id, tag: str) -> int:
-    """The shell's own pid, as it prints it."""
-    typed(ws, run_id, f"echo shell-pid-$$-{tag}''\r")
-    ws.wait_output(run_id, rf"shell-pid-\d+-{tag}\r\n", 20, regex=True)
-    return int(next(m.group(1) for m in PID_LINE.finditer(ws.output(run_id)) if m.group(2) == tag))
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
+from support.history import assert_counts_up, assert_gapless, numbered_lines
+from support.polling import wait_until
+from support.processes import alive, describe_process, workers_of_home
+from support.rest import descriptor
+from support.sessions import attach_running, create_session, shell_pid, typed
 
 def close_quietly(ws):
     try:

@@ -9,8 +9,9 @@ import struct
 
 import pytest
 
-from conftest import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawWebSocket, attach_running,
-                      create_session, encode_frame, read_response)
+from support.raw_http import read_response
+from support.raw_websocket import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawWebSocket, encode_frame
+from support.sessions import attach_running, create_session
 
 _marks = itertools.count()
 

@@ -1,7 +1,8 @@
-"""The browser UI in a real headless Chromium against a real gateway.
+"""The browser UI in a real headless Chromium against a real gateway: terminals. Create, type, resize,
+reload, reconnect, floods, restarts, two browsers, ending, deep links.
 
-The tests share one logged-in browser (they run in file order, like one long user session); each
-makes its own terminals. Screenshots land in .build/screenshots/.
+The tests share one logged-in browser and run in file order, like one long user session: the
+test_ui_N_*.py files are numbered so. Each test makes its own terminals. Screenshots land in .build/screenshots/.
 """
 
 from __future__ import annotations
@@ -9,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,109 +21,7 @@ from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
-from browser_support import STATIC_DIR, wait_until  # noqa: E402
-
-
-# ---------------------------------------------------------------------------------------------
-# The page itself
-
-
-class _ScriptAudit(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.inline_scripts = 0
-        self.module_scripts = []
-        self.handlers = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "script":
-            if "src" not in attributes:
-                self.inline_scripts += 1
-            else:
-                self.module_scripts.append(attributes["src"])
-        for name, _ in attrs:
-            if name.lower().startswith("on"):
-                self.handlers.append(f"<{tag} {name}>")
-        if tag == "a" and (attributes.get("href") or "").lower().startswith("javascript:"):
-            self.handlers.append("<a href=javascript:>")
-
-
-def test_page_has_csp_and_no_inline_script(gateway):
-    status, headers, body = gateway.request("GET", "/")
-    assert status == 200, body
-    csp = headers.get("content-security-policy", "")
-    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, csp
-    assert "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0], csp
-    assert headers.get("x-content-type-options") == "nosniff"
-    audit = _ScriptAudit()
-    audit.feed(body.decode())
-    assert audit.inline_scripts == 0, "index.html has an inline <script>"
-    assert audit.handlers == [], f"inline event handlers: {audit.handlers}"
-    assert audit.module_scripts == ["/js/app.js"]
-    for path in STATIC_DIR.rglob("*.html"):
-        if "vendor" in path.parts:
-            continue
-        audit = _ScriptAudit()
-        audit.feed(path.read_text())
-        assert audit.inline_scripts == 0 and not audit.handlers, f"{path}: inline script or handler"
-    # Modules and the fetched libraries are served as JavaScript (module scripts are refused otherwise).
-    for path in [f"/js/{p.name}" for p in (STATIC_DIR / "js").glob("*.js")] + ["/vendor/xterm/index.js"]:
-        status, headers, _ = gateway.request("GET", path)
-        assert status == 200, path
-        assert headers["content-type"].startswith("text/javascript"), (path, headers["content-type"])
-    status, headers, _ = gateway.request("GET", "/vendor/xterm/xterm.css")
-    assert status == 200 and headers["content-type"].startswith("text/css")
-    # Terminal output never goes through innerHTML: the UI's own code has no HTML sinks at all.
-    for path in (STATIC_DIR / "js").glob("*.js"):
-        source = path.read_text()
-        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
-            assert sink not in source, f"{path.name} uses {sink}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Login
-
-
-def test_login_wrong_key_then_right_key(browser, gateway, console):
-    console.allow(r"/api/auth/login - Failed to load resource: the server responded with a status of 401")
-    browser.viewport(1400, 900)
-    browser.open(gateway.base + "/")
-    browser.wait_visible("#terminal-key")
-    assert not browser.visible("#app-view"), "the main view shows before login"
-    field = browser.driver.find_element(By.CSS_SELECTOR, "#terminal-key")
-    field.send_keys("not-the-key-" + "x" * 20)
-    browser.click("#login-submit")
-    wait_until(lambda: "Wrong key" in browser.text("#login-error"), 5, "the wrong-key message")
-    assert browser.visible("#terminal-key") and not browser.visible("#app-view")
-    browser.screenshot("login-wrong-key")
-
-    field.clear()
-    field.send_keys(gateway.key)
-    browser.click("#login-submit")
-    browser.wait_visible("[data-testid=session-list]")
-    assert not browser.visible("#terminal-key")
-    assert browser.visible("[data-testid=new-terminal]") and browser.visible("[data-testid=new-claude]")
-    wait_until(lambda: browser.text("#conn-state") == "connected", 10, "the connection badge to say connected")
-    # Nothing but the HttpOnly cookie is kept: no key in storage, no readable cookie.
-    stored = browser.js("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie])")
-    assert gateway.key not in stored and "dispatch_session" not in stored, stored
-
-
-def test_rate_limited_login_says_when_to_retry(browser, make_gateway, console):
-    console.allow(r"/api/auth/login - Failed to load resource: the server responded with a status of 4(01|29)")
-    other = make_gateway()
-    statuses = [other.request("POST", "/api/auth/login", {"key": "wrong-key-0123456789"})[0] for _ in range(6)]
-    assert statuses[-1] == 429, statuses
-    browser.open(other.base + "/")
-    browser.wait_visible("#terminal-key")
-    browser.driver.find_element(By.CSS_SELECTOR, "#terminal-key").send_keys("still-wrong-0123456789")
-    browser.click("#login-submit")
-    message = wait_until(lambda: (lambda t: t if "Too many" in t else None)(browser.text("#login-error")), 5,
-                         "the rate-limit message")
-    assert re.search(r"Try again in \d+ s", message), message
-    assert browser.js("return document.querySelector('#login-submit').disabled") is True
-    browser.screenshot("login-rate-limited")
+from browser_support import wait_until  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,17 +187,8 @@ def test_network_drop_reconnects_and_replays_missed_output(app, gateway):
 def test_flood_keeps_the_page_responsive(app):
     session_id = app.new_terminal()
     app.type(session_id, "yes | head -n 200000; echo flood-$((3*5))\n")
-    slowest = 0.0
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        started = time.monotonic()
-        done = app.js("return window.dispatchUI.bufferText(arguments[0]).includes('flood-15')", session_id)
-        slowest = max(slowest, time.monotonic() - started)
-        if done:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the flood did not finish within 60 s")
+    slowest = app.wait_js_timed("return window.dispatchUI.bufferText(arguments[0]).includes('flood-15')", session_id,
+                                timeout=60, what="the flood")
     # A liveness check, not a benchmark: the page answered script calls all along.
     assert slowest < 3.0, f"the page stopped answering for {slowest:.2f} s during the flood"
     rows = app.wait_rows_line(session_id, "flood-15").split("\n")
@@ -393,91 +281,3 @@ def test_unknown_deep_link_says_so(app, gateway):
     assert not app.js("return !!document.querySelector('.pane[data-session-id=\"no-such-session-0000\"]')")
 
 
-def test_wide_screen_shows_panes_side_by_side(app):
-    app.viewport(1400, 900)
-    first = app.new_terminal()
-    second = app.new_terminal()
-    app.type(first, "echo left-$((2*2))\n")
-    app.type(second, "echo right-$((3*3))\n")
-    app.wait_rows_line(first, "left-4")
-    app.wait_rows_line(second, "right-9")
-    boxes = app.js("return [...document.querySelectorAll('.pane')].map(p => { const r = p.getBoundingClientRect();"
-                   " return [r.left, r.top, r.width, r.height]; })")
-    assert len(boxes) >= 2
-    assert all(b[2] > 300 and b[3] > 250 for b in boxes), f"every open pane is shown, none too small: {boxes}"
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            apart = a[0] + a[2] <= b[0] + 1 or b[0] + b[2] <= a[0] + 1 or a[1] + a[3] <= b[1] + 1 or b[1] + b[3] <= a[1] + 1
-            assert apart, f"panes overlap: {a} {b}"
-    assert any(round(a[1]) == round(b[1]) and round(a[0]) != round(b[0]) for a in boxes for b in boxes), \
-        f"no two panes side by side: {boxes}"
-    assert not app.visible("[data-testid=pane-tabs]"), "tabs shown on a wide screen"
-    # Shortcuts switch panes without typing into the terminal.
-    before = app.active_pane()["id"]
-    app.js("document.querySelector(arguments[0] + ' .xterm-helper-textarea').focus()", app.pane_selector(before))
-    ActionChains(app.driver).key_down(Keys.ALT).key_down(Keys.SHIFT).send_keys(Keys.ARROW_RIGHT) \
-        .key_up(Keys.SHIFT).key_up(Keys.ALT).perform()
-    wait_until(lambda: app.active_pane()["id"] != before, 5, "Alt+Shift+→ to switch panes")
-    app.screenshot("main-wide")
-
-
-def test_phone_layout_shows_tabs(app):
-    app.viewport(375, 800, mobile=True)
-    try:
-        wait_until(lambda: app.visible("[data-testid=pane-tabs]"), 5, "the tabs on a phone screen")
-        tabs = app.js("return document.querySelectorAll('[data-testid=pane-tab]').length")
-        assert tabs >= 2, tabs
-        shown = app.js("return [...document.querySelectorAll('.pane')].filter(p => p.getBoundingClientRect().width > 0).length")
-        assert shown == 1, f"{shown} panes shown at once on a phone"
-        assert app.js("return document.documentElement.scrollWidth") <= 375, "the page scrolls sideways"
-        assert app.visible("[data-testid=extra-keys]")
-        active = app.active_pane()
-        pane_box = app.js("const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [r.width, r.height]",
-                          app.pane_selector(active["id"]))
-        assert pane_box[0] >= 360 and pane_box[1] > 400, pane_box
-        wait_until(lambda: app.active_pane()["cols"] < 60, 5, "the terminal to fit the phone width")
-        # Another tab becomes the one pane shown.
-        other = next(p["id"] for p in app.panes() if not p["active"] and p["state"] == "live")
-        app.click(f'[data-testid=pane-tab][data-session-id="{other}"]')
-        wait_until(lambda: app.active_pane()["id"] == other, 5, "the tapped tab to become active")
-        assert app.visible(app.pane_selector(other) + " .xterm")
-        # The extra keys: a sticky Ctrl, then c, interrupts the program.
-        app.wait_prompt(other)
-        app.type(other, "sleep 30\n")
-        time.sleep(0.3)
-        app.js("document.querySelector('#extra-keys [data-key=ctrl]').click()")
-        app.type(other, "c")
-        app.type(other, "echo phone-$((4+4))\n")
-        app.wait_rows_line(other, "phone-8", timeout=5)
-        app.screenshot("phone-terminal")
-        # The session list opens as a drawer.
-        app.click("[data-testid=open-sidebar]")
-        wait_until(lambda: app.js("return document.querySelector('#sidebar').getBoundingClientRect().left") >= 0, 5,
-                   "the drawer to open")
-        assert app.visible("[data-testid=session-list]") and app.visible("[data-testid=new-terminal]")
-        time.sleep(0.3)
-        app.screenshot("phone-sessions")
-        app.click("#close-sidebar")
-    finally:
-        app.viewport(1400, 900)
-
-
-def test_missing_library_is_reported(browser, make_gateway, tmp_path, console):
-    console.allow(r"/vendor/xterm/(index\.js|xterm\.css) - Failed to load resource: the server responded with a status of 404")
-    bare = tmp_path / "static"
-    shutil.copytree(STATIC_DIR, bare, ignore=shutil.ignore_patterns("vendor"))
-    other = make_gateway(static_dir=bare)
-    browser.login(other)
-    wait_until(lambda: "terminal library is missing" in browser.text("#banner"), 10, "the missing-library banner")
-    browser.click("[data-testid=new-terminal]")
-    wait_until(lambda: "terminal library is missing" in browser.text(".pane .pane-missing"), 10,
-               "the missing-library message in the pane")
-
-
-def test_logout_returns_to_login(app, gateway):
-    app.click("[data-testid=logout]")
-    app.wait_visible("#terminal-key")
-    assert not app.visible("#app-view")
-    app.driver.refresh()
-    app.wait_visible("#terminal-key")
-    assert app.js("return window.dispatchUI.connection()") == "stopped"
