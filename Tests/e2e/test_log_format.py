@@ -9,17 +9,22 @@ from support.gateway import GATEWAY_BIN, TEXT_LOG_LINE, free_port
 from support.polling import wait_until
 
 
-def test_text_lines_come_from_the_gateway_and_its_workers(own_gateway):
-    gw = own_gateway(extra_env={"LOG_FORMAT": "text"})
-    cookie = gw.login()
-    ws = gw.ws(cookie=cookie)
-    run_id = ws.ok("create", kind="pty", workspace="logs", cols=80, rows=24)["runId"]
+def start_and_end_a_session(gw, workspace: str) -> str:
+    """A shell session that starts, prints its prompt and is closed: what its worker logs along the way."""
+    ws = gw.ws(cookie=gw.login())
+    run_id = ws.ok("create", kind="pty", workspace=workspace, cols=80, rows=24)["runId"]
     ws.ok("run:attach", runId=run_id, afterSeq=0)
     ws.wait_event(run_id, lambda e: e["channel"] == "pty:stdout", what="the shell's prompt")
     ws.ok("run:close", runId=run_id)
     ws.wait_event(run_id, lambda e: e["channel"] == "system:status" and e["payload"]["status"] == "stopped",
                   what="the session's end")
     ws.close()
+    return run_id
+
+
+def test_text_lines_come_from_the_gateway_and_its_workers(own_gateway):
+    gw = own_gateway(extra_env={"LOG_FORMAT": "text"})
+    run_id = start_and_end_a_session(gw, "logs")
     # "gateway closed the session" is only ever written by the worker.
     worker_line = wait_until(lambda: next((line for line in gw.log_text().splitlines()
                                            if "gateway closed the session" in line), None), 10, "the worker's log line")
@@ -37,14 +42,7 @@ def test_text_lines_come_from_the_gateway_and_its_workers(own_gateway):
 def test_workers_keep_to_the_gateways_log_level(own_gateway):
     """LOG_LEVEL=warn: the info lines a session's worker writes (its start, its end) are left out too."""
     gw = own_gateway(extra_env={"LOG_LEVEL": "warn"})
-    ws = gw.ws(cookie=gw.login())
-    run_id = ws.ok("create", kind="pty", workspace="quiet", cols=80, rows=24)["runId"]
-    ws.ok("run:attach", runId=run_id, afterSeq=0)
-    ws.wait_event(run_id, lambda e: e["channel"] == "pty:stdout", what="the shell's prompt")
-    ws.ok("run:close", runId=run_id)
-    ws.wait_event(run_id, lambda e: e["channel"] == "system:status" and e["payload"]["status"] == "stopped",
-                  what="the session's end")
-    ws.close()
+    start_and_end_a_session(gw, "quiet")
     assert "gateway closed the session" not in gw.log_text(), "an info line of the worker"
     assert '"level":"info"' not in gw.log_text()
 
