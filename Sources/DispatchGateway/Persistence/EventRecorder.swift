@@ -13,6 +13,8 @@ final class EventRecorder {
     private var batcher = EventBatcher(maxCount: 256, maxBytes: 64 * 1024, maxDelay: .milliseconds(5))
     private var retained: [StoredEvent] = []
     private var flushTimer: EventLoop.Timer?
+    /// Checkpoints the WAL off the loop thread (nil if its connection could not be opened).
+    private var checkpointer: WALCheckpointer?
     /// Events written so far (for the metrics).
     private(set) var storedCount = 0
     /// The last store failure, while it lasts: /health reports it.
@@ -23,7 +25,18 @@ final class EventRecorder {
     init(store: EventStore, loop: EventLoop) {
         self.store = store
         self.loop = loop
+        do {
+            let checkpointer = try WALCheckpointer(databasePath: store.database.path)
+            store.database.onWALCommit { frames in
+                if frames >= WALCheckpointer.threshold { checkpointer.request() }
+            }
+            self.checkpointer = checkpointer
+        } catch {
+            Log.warn("WAL checkpoints stay in the loop's commits: no second connection", [("error", "\(error)")])
+        }
     }
+
+    deinit { checkpointer?.stop() }
 
     func record(_ event: StoredEvent) {
         switch batcher.add(event, at: .now) {
