@@ -15,6 +15,7 @@ final class EventRecorder {
     private var flushTimer: EventLoop.Timer?
     /// Checkpoints the WAL off the loop thread (nil if its connection could not be opened).
     private var checkpointer: WALCheckpointer?
+    private var checkpointPolicy = CheckpointPolicy()
     /// Events written so far (for the metrics).
     private(set) var storedCount = 0
     /// The last store failure, while it lasts: /health reports it.
@@ -26,11 +27,11 @@ final class EventRecorder {
         self.store = store
         self.loop = loop
         do {
-            let checkpointer = try WALCheckpointer(databasePath: store.database.path)
-            store.database.onWALCommit { frames in
-                if frames >= WALCheckpointer.threshold { checkpointer.request() }
+            checkpointer = try WALCheckpointer(databasePath: store.database.path)
+            store.database.onWALCommit { [weak self] frames in
+                guard let self else { return }
+                apply(checkpointPolicy.committed(frames: frames, at: .now))
             }
-            self.checkpointer = checkpointer
         } catch {
             Log.warn("WAL checkpoints stay in the loop's commits: no second connection", [("error", "\(error)")])
         }
@@ -77,6 +78,20 @@ final class EventRecorder {
         var stored: [String: UInt64] = [:]
         for event in batch { stored[event.runId] = max(stored[event.runId] ?? 0, event.seq) }
         for (runId, seq) in stored { onStored(runId, seq) }
+    }
+
+    private func apply(_ decision: CheckpointPolicy.Decision) {
+        switch decision {
+        case .none:
+            break
+        case .checkpointNow:
+            checkpointer?.request()
+        case .checkAt(let deadline):
+            loop.schedule(at: deadline) { [weak self] in
+                guard let self else { return }
+                apply(checkpointPolicy.check(at: .now))
+            }
+        }
     }
 
     /// Events of a session after `seq`, oldest first, at most `limit`: the stored ones, then any the

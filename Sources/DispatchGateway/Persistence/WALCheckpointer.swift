@@ -2,15 +2,12 @@ import DispatchPosix
 import DispatchStore
 import Foundation
 
-/// Copies the WAL back into the database file on a thread of its own, with its own connection. Left
-/// to SQLite, the loop's commit that finds the WAL over 1000 pages does it, with two fsyncs: every
-/// few hundred small batches, one keystroke's echo (and all output) waited 3-5 ms for the disk. A
-/// passive checkpoint never makes the loop's writer wait; durability is unchanged (the fsyncs are
-/// the same, elsewhere).
+/// Copies the WAL back into the database file on a thread of its own, with its own connection, when
+/// asked (`CheckpointPolicy` says when). Left to SQLite, the loop's commit that finds the WAL over 1000
+/// pages does it, with two fsyncs: every few hundred small batches, one keystroke's echo (and all
+/// output) waited 3-5 ms for the disk. A passive checkpoint never makes the loop's writer wait;
+/// durability is unchanged (the same fsyncs, elsewhere).
 final class WALCheckpointer: @unchecked Sendable {
-    /// SQLite's own automatic threshold, in WAL frames (pages).
-    static let threshold = 1000
-
     /// Used by the checkpoint thread only, once `init` has returned.
     private let database: SQLiteDatabase
     private let condition = NSCondition()
