@@ -7,6 +7,7 @@ import XCTest
 /// The recorder's WAL is checkpointed by the checkpoint thread, not inside the loop's commits.
 final class WALCheckpointerTests: XCTestCase {
     private var directory = ""
+    private var path: String { directory + "/dispatch.db" }
 
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID().uuidString)").path
@@ -17,58 +18,52 @@ final class WALCheckpointerTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func size(_ path: String) throws -> Int {
+    private func size() throws -> Int {
         try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
     }
 
-    /// Writes `batches` batches of one ~3 KB event (about two WAL pages each), one per loop turn as the
-    /// hub flushes them, then runs the loop until the main database file has grown by a megabyte (the
-    /// checkpoint thread copied the WAL into it) or 30 s have passed. Returns the growth.
-    private func growthAfterWriting(batches: UInt64) throws -> Int {
-        let path = directory + "/dispatch.db"
+    /// A recorder on a new store with one session, having written `batches` batches of one ~3 KB event
+    /// (about two WAL pages each), each flushed on its own as the hub does at the end of a loop turn; and
+    /// the main file's size before them.
+    private func recorder(writing batches: UInt64, loop: EventLoop) throws -> (EventRecorder, Int) {
         let store = try EventStore(path: path)
         try store.upsertSession(SessionRow(id: "a", kind: "pty", status: "running", workspace: "w", title: "t", createdAt: 1, updatedAt: 1))
-        let loop = try EventLoop()
         let recorder = EventRecorder(store: store, loop: loop)
-        let before = try size(path)
+        let before = try size()
         let payload = "\"" + String(repeating: "x", count: 3000) + "\""
         for seq in UInt64(1)...batches {
             recorder.record(StoredEvent(runId: "a", seq: seq, channel: "pty:stdout", payload: payload, ts: 1))
             recorder.flush()
         }
-        // The thread runs on its own time; waiting for it is not a timing assertion.
-        let deadline = ContinuousClock.now + .seconds(30)
-        func watch() {
-            loop.schedule(after: .milliseconds(10)) { [self] in
-                let grown = ((try? size(path)) ?? 0) - before
-                if grown > 1_000_000 || ContinuousClock.now > deadline { return loop.stop() }
-                watch()
-            }
-        }
-        watch()
-        loop.run()
         XCTAssertEqual(try store.events(runId: "a", after: 0, limit: 5000).count, Int(batches))
-        return try size(path) - before
+        return (recorder, before)
+    }
+
+    /// The checkpoint thread runs on its own time: waits (at most 30 s, not a timing assertion) until it
+    /// copied the WAL into the main file, which grows past `size`. `turn` runs the loop meanwhile, if any.
+    private func waitForCheckpoint(past size: Int, turn: (() -> Void)? = nil) throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try self.size() < size + 1_000_000, ContinuousClock.now < deadline {
+            if let turn { turn() } else { usleep(10_000) }
+        }
+        return try self.size() >= size + 1_000_000
     }
 
     func testAPauseAfterTheThresholdBringsACheckpoint() throws {
-        XCTAssertGreaterThan(try growthAfterWriting(batches: 600), 1_000_000, "nothing was checkpointed")
+        let loop = try EventLoop()
+        let (recorder, before) = try recorder(writing: 600, loop: loop)
+        let checkpointed = try waitForCheckpoint(past: before) {
+            loop.schedule(after: .milliseconds(10)) { loop.stop() }
+            loop.run()
+        }
+        XCTAssertTrue(checkpointed, "nothing was checkpointed")
+        withExtendedLifetime(recorder) {}
     }
 
     func testOutputThatNeverPausesIsCheckpointedAtTheLimit() throws {
-        // No loop turn between the batches, so no quiet moment: only the limit (4000 frames) can ask.
-        let path = directory + "/dispatch.db"
-        let store = try EventStore(path: path)
-        try store.upsertSession(SessionRow(id: "a", kind: "pty", status: "running", workspace: "w", title: "t", createdAt: 1, updatedAt: 1))
-        let recorder = EventRecorder(store: store, loop: try EventLoop())
-        let before = try size(path)
-        let payload = "\"" + String(repeating: "x", count: 3000) + "\""
-        for seq in UInt64(1)...2200 {
-            recorder.record(StoredEvent(runId: "a", seq: seq, channel: "pty:stdout", payload: payload, ts: 1))
-            recorder.flush()
-        }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try size(path) < before + 1_000_000, ContinuousClock.now < deadline { usleep(10_000) }
-        XCTAssertGreaterThan(try size(path), before + 1_000_000, "nothing was checkpointed")
+        // The loop never runs, so no quiet moment is ever seen: only the limit (4000 frames) can ask.
+        let (recorder, before) = try recorder(writing: 2200, loop: try EventLoop())
+        XCTAssertTrue(try waitForCheckpoint(past: before), "nothing was checkpointed")
+        withExtendedLifetime(recorder) {}
     }
 }
