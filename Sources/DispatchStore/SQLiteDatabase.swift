@@ -9,6 +9,7 @@ public final class SQLiteDatabase {
     public let path: String
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
+    private var walCommitHandler: ((Int) -> Void)?
 
     /// Opens (creating with mode 0600) the database at `path`. With `migrations`, checks
     /// `user_version` and applies the missing scripts; a newer database is refused before anything
@@ -145,6 +146,18 @@ public final class SQLiteDatabase {
             throw error
         }
         return result
+    }
+
+    /// Takes WAL checkpoints out of this connection's commits: SQLite otherwise runs one inside the
+    /// commit that finds the WAL over its threshold, with two fsyncs, on the committing thread. After
+    /// each commit `handler` gets the number of frames in the WAL, so that another connection (on
+    /// another thread) can checkpoint when it grows.
+    public func onWALCommit(_ handler: @escaping (_ frames: Int) -> Void) {
+        walCommitHandler = handler
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            if let context { Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().walCommitHandler?(Int(frames)) }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// A full structural check; "ok" is the only healthy answer.

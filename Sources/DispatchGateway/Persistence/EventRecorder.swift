@@ -13,6 +13,9 @@ final class EventRecorder {
     private var batcher = EventBatcher(maxCount: 256, maxBytes: 64 * 1024, maxDelay: .milliseconds(5))
     private var retained: [StoredEvent] = []
     private var flushTimer: EventLoop.Timer?
+    /// Checkpoints the WAL off the loop thread (nil if its connection could not be opened).
+    private var checkpointer: WALCheckpointer?
+    private var checkpointPolicy = CheckpointPolicy()
     /// Events written so far (for the metrics).
     private(set) var storedCount = 0
     /// The last store failure, while it lasts: /health reports it.
@@ -23,7 +26,18 @@ final class EventRecorder {
     init(store: EventStore, loop: EventLoop) {
         self.store = store
         self.loop = loop
+        do {
+            checkpointer = try WALCheckpointer(databasePath: store.database.path)
+            store.database.onWALCommit { [weak self] frames in
+                guard let self else { return }
+                apply(checkpointPolicy.committed(frames: frames, at: .now))
+            }
+        } catch {
+            Log.warn("WAL checkpoints stay in the loop's commits: no second connection", [("error", "\(error)")])
+        }
     }
+
+    deinit { checkpointer?.stop() }
 
     func record(_ event: StoredEvent) {
         switch batcher.add(event, at: .now) {
@@ -64,6 +78,20 @@ final class EventRecorder {
         var stored: [String: UInt64] = [:]
         for event in batch { stored[event.runId] = max(stored[event.runId] ?? 0, event.seq) }
         for (runId, seq) in stored { onStored(runId, seq) }
+    }
+
+    private func apply(_ decision: CheckpointPolicy.Decision) {
+        switch decision {
+        case .none:
+            break
+        case .checkpointNow:
+            checkpointer?.request()
+        case .checkAt(let deadline):
+            loop.schedule(at: deadline) { [weak self] in
+                guard let self else { return }
+                apply(checkpointPolicy.check(at: .now))
+            }
+        }
     }
 
     /// Events of a session after `seq`, oldest first, at most `limit`: the stored ones, then any the
