@@ -86,7 +86,7 @@ public final class Gateway {
         requestGuard = RequestGuard(port: settings.port, allowedOrigins: settings.allowedOrigins,
                                     allowedHosts: settings.allowedHosts, loopbackBound: settings.loopbackBound)
         hub.onSessionsChanged = { [unowned self] in broadcastSessions() }
-        hub.extraMeta = { [unowned self] id in claude.meta(id) }
+        hub.extraMeta = { [unowned self] id in self.claude.meta(id) }
         claude.onMetaChanged = { [unowned self] id in hub.metaChanged(id) }
         hub.onEventRecorded = { [unowned self] event in
             if event.channel == "pty:stdout" { metrics.bytesOut += event.payload.utf8.count }
