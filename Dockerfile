@@ -18,6 +18,7 @@ COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY static ./static
+COPY etc ./etc
 RUN swift build -c release --static-swift-stdlib --product dispatch-gateway \
  && swift build -c release --static-swift-stdlib --product dispatch-worker \
  && install -d /out/bin /out/share/dispatch \
@@ -30,13 +31,9 @@ RUN static/fetch-vendor.sh \
 # Claude Code's native `claude` binary, from the PyPI wheel of its Agent SDK that bundles it
 # (a pinned version; pip picks the wheel for the build platform, amd64 or arm64).
 ARG CLAUDE_CODE=false
-ARG CLAUDE_AGENT_SDK_VERSION=0.2.187
+ARG CLAUDE_AGENT_SDK_VERSION=0.2.189
 RUN if [ "$CLAUDE_CODE" = "true" ]; then \
-      python3 -m venv /tmp/pip \
-   && /tmp/pip/bin/pip download --quiet --no-deps --only-binary=:all: --dest /tmp/wheel "claude-agent-sdk==${CLAUDE_AGENT_SDK_VERSION}" \
-   && python3 -c 'import glob, zipfile; zipfile.ZipFile(glob.glob("/tmp/wheel/*.whl")[0]).extract("claude_agent_sdk/_bundled/claude", "/tmp/claude")' \
-   && install -m 0755 /tmp/claude/claude_agent_sdk/_bundled/claude /out/bin/claude \
-   && /out/bin/claude --version; \
+      CLAUDE_AGENT_SDK_VERSION="$CLAUDE_AGENT_SDK_VERSION" DISPATCH_VENDOR_CACHE=/tmp/cache etc/fetch-claude-cli /out/bin/claude; \
     fi
 
 # --- runtime: what a session needs, and nothing to build with ----------------------------------

@@ -15,6 +15,7 @@ import pytest
 
 from support.gateway import finish_gateway, make_gateway
 from support.claude import FAKE_CLAUDE, create_claude, wait_result
+from support.polling import wait_until
 
 
 def real_cli() -> str | None:
@@ -110,5 +111,26 @@ def test_a_dispatch_session_runs_the_real_cli(tmp_path_factory):
         channels = [e["channel"] for e in ws.events(run_id)]
         assert "claude:user" in channels and "claude:message" in channels
         ws.close()
+    finally:
+        finish_gateway(gw)
+
+
+def test_the_browser_login_reads_the_real_setup_token_screens(tmp_path_factory):
+    """The real `claude setup-token` on the gateway's hidden pty: its sign-in URL is found (OSC-8 link and
+    cursor-positioned words), and a code typed back gets the CLI's own answer, an error here offline."""
+    gw = make_gateway(tmp_path_factory, "real-claude-login", extra_env={"CLAUDE_BIN": REAL})
+    try:
+        cookie = gw.login()
+        code, _, body = gw.request("POST", "/api/claude/auth/start", auth=cookie)
+        assert code == 202, body
+        waiting = wait_until(lambda: (lambda s: s if s["state"] in ("waiting_for_code", "error") else None)(
+            gw.request("GET", "/api/claude/auth/status", auth=cookie)[2]), 60, "the sign-in URL")
+        assert waiting["state"] == "waiting_for_code", waiting
+        assert waiting["url"].startswith("https://claude.ai/oauth/authorize?"), waiting["url"]
+        code, _, body = gw.request("POST", "/api/claude/auth/code", {"code": "not-a-real-code#state"}, auth=cookie)
+        assert code == 202, body
+        failed = wait_until(lambda: (lambda s: s if s["state"] in ("error", "authenticated") else None)(
+            gw.request("GET", "/api/claude/auth/status", auth=cookie)[2]), 90, "the CLI's answer to the code")
+        assert failed["state"] == "error" and "OAuth error" in failed["error"], failed
     finally:
         finish_gateway(gw)
