@@ -247,7 +247,7 @@ export class Connection {
     if (!this.isOpen || this.probing) return;
     this.probing = true;
     this.request({ type: "list" }, KEEPALIVE_TIMEOUT_MS)
-      .then((reply) => { if (reply.ok && reply.sessions) this.onMessage({ type: "sessions-updated", sessions: reply.sessions }); })
+      .then((reply) => { if (reply.ok && reply.sessions) this.onMessage({ type: "sessions-listed", sessions: reply.sessions }); })
       .catch((error) => {
         if (error.message === "timeout" && this.isOpen) this.drop();
       })

@@ -151,6 +151,9 @@ function received(message) {
       setSessions(message.sessions || []);
       refreshWorkspacesSoon(); // a workspace created elsewhere is announced this way too
       break;
+    case "sessions-listed": // the keepalive's own list: the sessions only, no workspace request every 20 s
+      setSessions(message.sessions || []);
+      break;
     case "error": {
       // A viewer the gateway detached (it fell too far behind): attach again from where it was.
       const pane = message.runId ? state.panes.get(message.runId) : null;

@@ -137,7 +137,8 @@ export class ClaudePane extends SessionPane {
     if (gap) this.transcript.note(gap === "start" ? "Earlier messages are no longer kept." : "Some messages were not kept.");
     if (message.channel === "claude:user") this.sending = false;
     this.transcript.apply(message.channel, message.payload);
-    this.refreshComposer();
+    // A streamed delta never changes the composer; redrawing it per token would be work for nothing.
+    if (message.payload?.type !== "stream_event") this.refreshComposer();
   }
 
   notice(text) {

@@ -73,7 +73,7 @@ export class SessionPane {
 
   /** (Re)attaches from the last event seen: the gateway replays what came after it, then goes live. */
   attach() {
-    if (this.gone || this.attaching || !this.conn.isOpen) return;
+    if (this.disposed || this.gone || this.attaching || !this.conn.isOpen) return;
     this.attaching = true;
     this.attached = false;
     this.refreshState();

@@ -48,9 +48,6 @@ public enum GatewayMain {
             var supervisorSettings = Supervisor.Settings(runtimeDirectory: config.runtimeDirectory, workerExecutable: config.workerExecutable)
             supervisorSettings.maxSessions = config.maxSessions
             supervisorSettings.acknowledgeOnlyStored = true
-            // Small enough that ^C in a flood stops the output quickly (the pty drops what is unread),
-            // large enough to keep the relay at full speed with one store flush per loop turn.
-            supervisorSettings.window = 256 * 1024
             supervisorSettings.orphanTimeoutSeconds = config.orphanTimeoutSeconds
             // Under systemd the lifeline decides whether a SIGTERM is a restart or a stop, so SIGTERM keeps sessions.
             let lifeline = Lifeline.obtain(environment: values)

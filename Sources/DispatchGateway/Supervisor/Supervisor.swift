@@ -16,7 +16,9 @@ public final class Supervisor: @unchecked Sendable {
         public var runtimeDirectory: String
         public var workerExecutable: String
         public var maxSessions = 200
-        /// Output bytes a worker may send ahead of acknowledgements.
+        /// Output bytes a worker may send ahead of acknowledgements. Small enough that ^C in a flood stops
+        /// the output quickly (the pty drops what is unread), large enough to keep the relay at full speed
+        /// with one store flush per loop turn.
         public var window: UInt32 = 256 * 1024
         public var heartbeatInterval: Duration = .seconds(5)
         public var heartbeatMisses = 3
@@ -186,7 +188,8 @@ public final class Supervisor: @unchecked Sendable {
     public func shutdown(completion: @escaping () -> Void) {
         guard !isShuttingDown else { return }
         shutdownCompletion = completion
-        for session in sessions.values {
+        // Only live sessions: one already stopped or in error has nothing to hang up, and stays as it is.
+        for session in sessions.values where session.worker != nil || session.restartTimer != nil {
             try? close(session.id)
         }
         loop.schedule(after: settings.shutdownGrace) { [weak self] in

@@ -72,7 +72,15 @@ class GatewayProcess:
         self.host_header = f"127.0.0.1:{self.port}"
         self.origin = f"http://127.0.0.1:{self.port}"
         self.cookie_name = f"dispatch_session_{self.port}"
-        self._wait_healthy()
+        try:
+            self._wait_healthy()
+        except BaseException:
+            # Nobody holds this object yet to stop it: a gateway that failed its start is not left running.
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self._log.close()
+            raise
 
     def _wait_healthy(self, timeout: float = 10.0):
         deadline = time.monotonic() + timeout
