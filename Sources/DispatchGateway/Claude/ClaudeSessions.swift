@@ -100,6 +100,11 @@ final class ClaudeSessions {
         session.onMetaChanged = { [unowned self] in onMetaChanged(id) }
     }
 
+    /// Keeps only the sessions `isLive` says the supervisor runs (after adoption: not the ones it declined).
+    func keepOnly(where isLive: (String) -> Bool) {
+        sessions = sessions.filter { isLive($0.key) }
+    }
+
     func unregister(_ id: String) {
         sessions[id] = nil
     }

@@ -75,12 +75,16 @@ public final class Gateway {
             claude.register(session, id: row.id)
             return (spec, session)
         }
+        // Adapters were made for every session the last gateway left running; those not adopted are past sessions.
+        claude.keepOnly { supervisor.info($0) != nil }
         let workspaces = Workspaces(root: settings.workspacesRoot)
         api = ClientAPI(hub: hub, supervisor: supervisor, workspaces: workspaces, claude: claude,
                         environment: settings.sessionEnvironment, defaultCommand: settings.defaultCommand)
         staticFiles = StaticFiles(root: settings.staticRoot)
         claudeLogin = settings.claudeLogin.map { [hub] in
-            ClaudeLogin(settings: $0, sessionEnvironment: settings.sessionEnvironment, hub: hub, supervisor: supervisor, loop: loop)
+            // The environment of every Claude process (no self-update, the configured CLAUDE_CONFIG_DIR).
+            ClaudeLogin(settings: $0, sessionEnvironment: claude.environment(settings.sessionEnvironment), hub: hub,
+                        supervisor: supervisor, loop: loop)
         }
         server = nil
         requestGuard = RequestGuard(port: settings.port, allowedOrigins: settings.allowedOrigins,

@@ -30,7 +30,6 @@ final class HTTPServer {
         if let registration { loop.deregister(registration, fd: listener.raw) }
     }
 
-    var openConnections: Int { connections.count + webSocketCount().total }
 
     private func acceptAll() {
         while true {

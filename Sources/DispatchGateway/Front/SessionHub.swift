@@ -245,7 +245,7 @@ final class SessionHub {
     func attach(_ client: ClientConnection, runId: String, afterSeq: UInt64, flow: Bool) throws(AttachError) -> UInt64? {
         guard exists(runId) else { throw .unknownSession(runId) }
         detach(client, runId: runId)
-        let viewer = Viewer(runId: runId, flow: flow, client: client)
+        let viewer = Viewer(flow: flow, client: client)
         var after = afterSeq
         do {
             while true {

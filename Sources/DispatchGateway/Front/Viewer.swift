@@ -1,7 +1,6 @@
 /// One client watching one session. With flow control the client acknowledges what it rendered and
 /// at most a window of bytes is in flight; without it, the connection's outbound queue is the bound.
 final class Viewer {
-    let runId: String
     let flow: Bool
     unowned let client: ClientConnection
     private var inFlight: [(seq: UInt64, size: Int)] = []
@@ -10,8 +9,7 @@ final class Viewer {
     /// When this viewer started holding its session back; nil while it keeps up.
     var holdingSince: ContinuousClock.Instant?
 
-    init(runId: String, flow: Bool, client: ClientConnection) {
-        self.runId = runId
+    init(flow: Bool, client: ClientConnection) {
         self.flow = flow
         self.client = client
     }
