@@ -38,7 +38,7 @@ final class PipeProgram: SessionProgram {
         diagnostics = WatchedDescriptor(stderr.read, loop: loop)
         input.handler = { [unowned self] _ in flushInput() }
         output.handler = { [unowned self] _ in if wantsOutput { onOutputReady() } }
-        diagnostics.handler = { [unowned self] _ in readDiagnostics() }
+        diagnostics.handler = { [unowned self] _ in _ = readDiagnostics() }
         childWatch = try ChildWatch(pid: pid, loop: loop) { [unowned self] in
             cancelEnding()
             onExit()
@@ -48,7 +48,11 @@ final class PipeProgram: SessionProgram {
     deinit { cancelEnding() }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
-        try output.descriptor.read(into: buffer)
+        let got = try output.descriptor.read(into: buffer)
+        // The end of the output stops reading altogether: what stderr still holds (often the CLI's last
+        // error line) goes up first, or it would be lost.
+        if got == 0 { while diagnostics.descriptor.isOpen, readDiagnostics() {} }
+        return got
     }
 
     func write(_ bytes: [UInt8]) {
@@ -96,19 +100,22 @@ final class PipeProgram: SessionProgram {
         diagnostics.want(wantsOutput && diagnostics.descriptor.isOpen ? .readable : [])
     }
 
-    private func readDiagnostics() {
+    /// Reads what stderr has now; true when it got bytes (false: nothing for now, or its end).
+    private func readDiagnostics() -> Bool {
         let got: Int?
         do {
             got = try diagnosticBuffer.withUnsafeMutableBytes { buffer throws(SystemError) in try diagnostics.descriptor.read(into: buffer) }
         } catch {
             got = 0
         }
-        guard let got else { return }
+        guard let got else { return false }
         guard got > 0 else {  // end of file (or an error): stderr is done
             diagnostics.want([])
-            return diagnostics.descriptor.close()
+            diagnostics.descriptor.close()
+            return false
         }
         onDiagnostic(Array(diagnosticBuffer[0..<got]))
+        return true
     }
 
     private func cancelEnding() {

@@ -42,6 +42,14 @@ final class PipeSessionTests: XCTestCase {
         XCTAssertEqual(harness.events(id).map(\.seq), Array(1...UInt64(channels.count)))
     }
 
+    func testTheLastStderrLineBeforeTheExitIsKept() throws {
+        let harness = try SupervisorHarness()
+        let id = try start(harness, "echo out; echo last-words >&2; exit 1")
+        harness.waitForStatus(id, .stopped)
+        XCTAssertEqual(text(harness, id, "test:stdout"), "out\n")
+        XCTAssertEqual(text(harness, id, "claude:stderr"), "last-words\n")
+    }
+
     func testClosingEndsTheProgramThroughItsStdin() throws {
         let harness = try SupervisorHarness()
         let id = try start(harness, "cat; echo stdin-closed")
